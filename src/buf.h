@@ -1,0 +1,21 @@
+/* buf.h - a growable byte buffer. */
+#ifndef MQTREE_BUF_H
+#define MQTREE_BUF_H
+
+#include <stddef.h>
+
+struct buf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+
+/* Each returns 0, or -1 when memory runs out (the buffer is then unchanged). */
+int buf_reserve(struct buf *b, size_t extra);
+int buf_append(struct buf *b, const void *data, size_t len);
+int buf_puts(struct buf *b, const char *s);
+int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_reset(struct buf *b);
+void buf_free(struct buf *b);
+
+#endif

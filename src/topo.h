@@ -1,0 +1,98 @@
+/* topo.h - the control node's model of the tree, and where nodes go (SPEC section 3).
+ *
+ * This is the only place that knows which topology is in use: placement of a new node and the
+ * re-joining of children when a node is removed are pure functions of the model, returning what
+ * to do; the control node carries it out over the network and then applies it here.
+ */
+#ifndef MQTREE_TOPO_H
+#define MQTREE_TOPO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define TOPO_ROOT (-1)	/* the control node, as a parent */
+#define TOPO_NONE (-2)	/* no node */
+#define TOPO_ID_MAX 2147483647
+
+enum topo_kind { TOPO_LIST, TOPO_TREE, TOPO_BST, TOPO_BALANCED };
+
+enum node_state {
+	NODE_PENDING,	/* create sent, HELLO not yet seen */
+	NODE_UP,	/* joined and reachable as far as we know */
+	NODE_LOST,	/* dead, or below a dead node: unavailable */
+};
+
+struct topo_node {
+	int32_t id;
+	int32_t parent;		/* TOPO_ROOT for the control node's own children */
+	int side;		/* bst and balanced: 0 left, 1 right child of parent; else 0 */
+	enum node_state state;
+	pid_t pid;		/* 0 until known */
+	char endpoint[64];	/* where its children connect; "" until known */
+	int32_t *children;	/* ordered: list/tree by insertion; bst/balanced left before right */
+	size_t nchildren;
+	size_t cap;
+	size_t size;		/* nodes in its subtree, itself included */
+	void *user;		/* the control node's own per-node data */
+};
+
+/* Where a new node goes. */
+struct topo_place {
+	int32_t parent;		/* TOPO_ROOT or a node id */
+	int side;		/* bst/balanced: which child slot of parent; else 0 */
+	int32_t adopt;		/* list: PARENT's former child, which becomes the new node's child;
+				 * else TOPO_NONE */
+};
+
+/* One step of re-joining after a removal: node id gets the new parent (and side). */
+struct topo_move {
+	int32_t id;
+	int32_t parent;
+	int side;
+};
+
+struct topo;
+
+struct topo *topo_new(enum topo_kind kind);
+void topo_destroy(struct topo **t);
+/* "list", "tree", "bst", "balanced"; 0, or -1 for an unknown name. */
+int topo_kind_parse(const char *name, enum topo_kind *kind);
+const char *topo_kind_name(enum topo_kind kind);
+enum topo_kind topo_get_kind(const struct topo *t);
+
+struct topo_node *topo_get(const struct topo *t, int32_t id);
+size_t topo_count(const struct topo *t);
+/* The control node's own children (depth 1), in order. */
+const int32_t *topo_roots(const struct topo *t, size_t *n);
+
+/* Where `create ID [PARENT]` puts ID; parent_arg is TOPO_ROOT when PARENT was omitted.
+ * 0 with *out filled, or -1 with *err one of "Already exists", "Parent not found",
+ * "Parent is unavailable" (a node on the way is NODE_LOST). PENDING nodes count as present. */
+int topo_place(const struct topo *t, int32_t id, int64_t parent_arg, struct topo_place *out,
+	       const char **err);
+/* Adds ID as NODE_PENDING where p says, applying p->adopt. NULL when out of memory. */
+struct topo_node *topo_add(struct topo *t, int32_t id, const struct topo_place *p);
+/* Re-parents ID (with its subtree) under parent, in slot side. 0, or -1 on a bad request. */
+int topo_move(struct topo *t, int32_t id, int32_t parent, int side);
+
+/* How ID's children (and, in bst/balanced, the node taking ID's place) are re-joined when ID
+ * is removed, as moves to carry out in order; after them ID has no children and topo_delete
+ * takes it out. Writes at most max moves to moves[]; returns how many there are, -1 if ID does
+ * not exist. */
+long topo_plan_remove(const struct topo *t, int32_t id, struct topo_move *moves, size_t max);
+/* Takes ID and its whole subtree out of the model; calls fn for each node before it is freed
+ * (children before parents). */
+void topo_delete(struct topo *t, int32_t id, void (*fn)(struct topo_node *, void *), void *arg);
+
+/* Nodes from depth 1 down to ID, written to path (room for topo_depth(ID) entries).
+ * Returns the depth (1 for the control node's children), or 0 if ID does not exist. */
+size_t topo_depth(const struct topo *t, int32_t id);
+size_t topo_path(const struct topo *t, int32_t id, int32_t *path);
+/* Calls fn for ID and every node below it, parents before children. */
+void topo_walk(const struct topo *t, int32_t id, void (*fn)(struct topo_node *, void *), void *arg);
+/* Calls fn for every node in ascending id order. */
+void topo_each_sorted(const struct topo *t, void (*fn)(struct topo_node *, void *), void *arg);
+
+#endif
