@@ -55,6 +55,24 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 	return 0;
 }
 
+int buf_quote(struct buf *b, const char *token, size_t len)
+{
+	enum { SHOWN = 32 };
+	size_t n = len > SHOWN ? SHOWN : len;
+	if (buf_reserve(b, n + 5) < 0)
+		return -1;
+	char *p = b->data + b->len;
+	*p++ = '\'';
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)token[i];
+		*p++ = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	b->len = (size_t)(p - b->data);
+	if (len > n)
+		buf_puts(b, "...");
+	return buf_puts(b, "'");
+}
+
 void buf_reset(struct buf *b)
 {
 	b->len = 0;

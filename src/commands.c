@@ -1,0 +1,218 @@
+/* commands.c - the terminal commands as a table: arity is checked here, in one place, and
+ * each command is one function. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "control.h"
+#include "parse.h"
+#include "requests.h"
+#include "topo.h"
+
+#define VARIADIC (-1)
+
+struct command {
+	const char *name;
+	const char *args;	/* for usage lines */
+	const char *help;
+	int min, max;		/* arguments after the name */
+	void (*run)(struct ctl *c, const struct tokens *t);
+	bool streams;		/* exec: the rest of the line is forwarded as it is read */
+};
+
+static void error_usage(struct ctl *c, const struct command *cmd, const char *what)
+{
+	out_printf(c, "Error: %s; usage: %s%s%s", what, cmd->name, *cmd->args ? " " : "",
+		   cmd->args);
+}
+
+static void error_token(struct ctl *c, const char *what, const struct token *t)
+{
+	struct buf b = { 0 };
+	buf_printf(&b, "Error: %s ", what);
+	buf_quote(&b, t->s, t->len);
+	out_line(c, b.data, b.len);
+	buf_free(&b);
+}
+
+/* Reads argument i as a node id, or says why not. */
+static int arg_id(struct ctl *c, const struct tokens *t, size_t i, int32_t *id)
+{
+	if (parse_id(&t->tok[i], id) == 0)
+		return 0;
+	error_token(c, "Invalid id", &t->tok[i]);
+	return -1;
+}
+
+static void cmd_create(struct ctl *c, const struct tokens *t)
+{
+	int32_t id;
+	int64_t parent = TOPO_ROOT;
+	if (arg_id(c, t, 1, &id) < 0)
+		return;
+	if (t->n > 2 && parse_parent(&t->tok[2], &parent) < 0) {
+		error_token(c, "Invalid id", &t->tok[2]);
+		return;
+	}
+	rq_create(c, id, parent);
+}
+
+static void cmd_ping(struct ctl *c, const struct tokens *t)
+{
+	int32_t id;
+	if (arg_id(c, t, 1, &id) == 0)
+		rq_ping(c, id);
+}
+
+static void cmd_pingall(struct ctl *c, const struct tokens *t)
+{
+	rq_pingall(c);
+}
+
+static void cmd_kill(struct ctl *c, const struct tokens *t)
+{
+	int32_t id;
+	if (arg_id(c, t, 1, &id) == 0)
+		rq_kill(c, id);
+}
+
+struct tree_print {
+	struct ctl *c;
+	struct buf line;
+};
+
+static void tree_line(struct topo_node *n, void *arg)
+{
+	static const char *const states[] = { " [starting]", "", " [unavailable]" };
+	struct tree_print *tp = arg;
+	size_t depth = topo_depth(tp->c->topo, n->id);
+	buf_reset(&tp->line);
+	for (size_t i = 0; i < depth; i++)
+		buf_puts(&tp->line, "  ");
+	buf_printf(&tp->line, "%d", (int)n->id);
+	if (tp->c->kind == TOPO_BST || tp->c->kind == TOPO_BALANCED)
+		buf_puts(&tp->line, n->parent == TOPO_ROOT ? "" : n->side ? " (R)" : " (L)");
+	if (n->pid)
+		buf_printf(&tp->line, " pid %d", (int)n->pid);
+	buf_puts(&tp->line, states[n->state]);
+	out_line(tp->c, tp->line.data, tp->line.len);
+}
+
+static void cmd_tree(struct ctl *c, const struct tokens *t)
+{
+	struct tree_print tp = { c, { 0 } };
+	size_t n;
+	buf_printf(&tp.line, "control pid %d, %s, %zu node%s", (int)getpid(),
+		   topo_kind_name(c->kind), topo_count(c->topo), topo_count(c->topo) == 1 ? "" : "s");
+	out_line(c, tp.line.data, tp.line.len);
+	const int32_t *roots = topo_roots(c->topo, &n);
+	for (size_t i = 0; i < n; i++)
+		topo_walk(c->topo, roots[i], tree_line, &tp);
+	buf_free(&tp.line);
+}
+
+static void cmd_help_run(struct ctl *c, const struct tokens *t)
+{
+	cmd_help(c);
+}
+
+static void cmd_exit(struct ctl *c, const struct tokens *t)
+{
+	ctl_begin_exit(c);
+}
+
+static const struct command commands[] = {
+	{ "create", "ID [PARENT]", "start node ID under PARENT (-1: the control node)",
+	  1, 2, cmd_create, false },
+	{ "exec", "ID ARGS...", NULL, 1, VARIADIC, NULL, true },
+	{ "ping", "ID", "Ok: 1 if node ID answers, Ok: 0 if not", 1, 1, cmd_ping, false },
+	{ "pingall", "", "every unavailable node, or -1", 0, 0, cmd_pingall, false },
+	{ "kill", "ID", "end node ID and its subtree", 1, 1, cmd_kill, false },
+	{ "tree", "", "show the nodes", 0, 0, cmd_tree, false },
+	{ "help", "", "this list", 0, 0, cmd_help_run, false },
+	{ "exit", "", "answer what is due, end every node, quit (also: quit)", 0, 0, cmd_exit,
+	  false },
+	{ "quit", "", NULL, 0, 0, cmd_exit, false },
+};
+
+void cmd_help(struct ctl *c)
+{
+	struct buf b = { 0 };
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+		const struct command *cmd = &commands[i];
+		const char *help = cmd->help;
+		buf_reset(&b);
+		if (cmd->streams) {
+			buf_printf(&b, "  %-22s %s", c->set->usage + 0, "run on node ID");
+		} else if (help) {
+			char head[64];
+			snprintf(head, sizeof head, "%s%s%s", cmd->name, *cmd->args ? " " : "",
+				 cmd->args);
+			buf_printf(&b, "  %-22s %s", head, help);
+		} else {
+			continue;
+		}
+		out_line(c, b.data, b.len);
+	}
+	buf_free(&b);
+}
+
+static const struct command *find(const struct token *t)
+{
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (parse_is(t, commands[i].name))
+			return &commands[i];
+	return NULL;
+}
+
+static bool start_exec(struct ctl *c, const struct tokens *t, bool complete, uint32_t *req,
+		       int *extra)
+{
+	int32_t id;
+	/* A head cut right after the id might have cut the id itself. */
+	if (!complete && t->rest_len == 0) {
+		out_line(c, "Error: Line too long", 20);
+		return false;
+	}
+	if (arg_id(c, t, 1, &id) < 0)
+		return false;
+	*req = rq_exec_begin(c, id);
+	*extra = t->rest_len == 0 || (size_t)strspn(t->rest, " \t\r") >= t->rest_len ?
+			 c->set->bare_lines : 0;
+	if (*req)
+		rq_exec_feed(c, *req, t->rest, t->rest_len);
+	/* Even an exec answered at once owns the rest of its line (and joined lines). */
+	return true;
+}
+
+bool cmd_line(struct ctl *c, const char *line, size_t len, bool complete, uint32_t *stream_req,
+	      int *extra_lines)
+{
+	struct tokens t;
+	parse_tokens(line, len, &t);
+	if (t.n == 0 || t.tok[0].s[0] == '#')
+		return false;
+	const struct command *cmd = find(&t.tok[0]);
+	if (!cmd) {
+		error_token(c, "Unknown command", &t.tok[0]);
+		return false;
+	}
+	int nargs = (int)t.n - 1;
+	if (nargs < cmd->min) {
+		error_usage(c, cmd, "Missing argument");
+		return false;
+	}
+	if (cmd->streams)
+		return start_exec(c, &t, complete, stream_req, extra_lines);
+	if (!complete) {
+		out_line(c, "Error: Line too long", 20);
+		return false;
+	}
+	if (nargs > cmd->max || t.more) {
+		error_usage(c, cmd, "Too many arguments");
+		return false;
+	}
+	cmd->run(c, &t);
+	return false;
+}

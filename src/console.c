@@ -1,0 +1,243 @@
+/* console.c - reading commands. */
+#include "console.h"
+
+#include <editline/readline.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "log.h"
+#include "requests.h"
+
+#define CON_BUF (256 * 1024)	/* bytes of input held at most */
+#define HEAD_MAX 4096		/* a longer line is an exec being streamed, or an error */
+#define FEED_MAX (64 * 1024)	/* streamed per step, so that credit is checked between */
+
+enum mode { IN_LINE, IN_STREAM, IN_DISCARD };
+
+struct console {
+	struct ctl *c;
+	bool interactive;
+	bool stopped;
+	bool eof;
+	bool rl_active;
+	enum mode mode;
+	uint32_t stream;	/* the exec the input is forwarded to */
+	int extra;		/* lines still to join to it */
+	char *buf;
+	size_t start, end;
+};
+
+/* libedit's callback interface has no user pointer. */
+static struct console *rl_console;
+
+struct console *console_new(struct ctl *c)
+{
+	struct console *con = calloc(1, sizeof *con);
+	if (!con)
+		return NULL;
+	con->c = c;
+	con->interactive = c->interactive;
+	if (!con->interactive && !(con->buf = malloc(CON_BUF))) {
+		free(con);
+		return NULL;
+	}
+	return con;
+}
+
+void console_destroy(struct console **conp)
+{
+	struct console *con = *conp;
+	if (!con)
+		return;
+	console_stop(con);
+	free(con->buf);
+	free(con);
+	*conp = NULL;
+}
+
+/* The end of a line of an exec being streamed: join the next line, or finish. */
+static void stream_line_end(struct console *con)
+{
+	if (con->extra > 0) {
+		con->extra--;
+		rq_exec_feed(con->c, con->stream, "\n", 1);
+		return;
+	}
+	rq_exec_end(con->c, con->stream);
+	con->mode = IN_LINE;
+}
+
+/* A line, or the head of a longer one (complete == false). */
+static void dispatch(struct console *con, const char *line, size_t len, bool complete)
+{
+	uint32_t req = 0;
+	int extra = 0;
+	if (cmd_line(con->c, line, len, complete, &req, &extra)) {
+		con->mode = IN_STREAM;
+		con->stream = req;
+		con->extra = extra;
+		if (complete)
+			stream_line_end(con);
+	} else if (!complete) {
+		con->mode = IN_DISCARD;
+	}
+}
+
+static void at_eof(struct console *con)
+{
+	if (con->mode == IN_STREAM)
+		rq_exec_end(con->c, con->stream);
+	con->mode = IN_LINE;
+	con->stopped = true;
+	ctl_begin_exit(con->c);
+}
+
+/* Works through buffered input until it needs more, or an exec waits for credit. */
+static void process(struct console *con)
+{
+	while (!con->stopped) {
+		char *p = con->buf + con->start;
+		size_t avail = con->end - con->start;
+		char *nl = avail ? memchr(p, '\n', avail) : NULL;
+		if (avail == 0) {
+			if (con->eof)
+				at_eof(con);
+			break;
+		}
+		if (con->mode == IN_STREAM) {
+			if (!rq_exec_can_feed(con->c, con->stream))
+				break;
+			size_t n = nl ? (size_t)(nl - p) : avail;
+			bool ends = nl && n <= FEED_MAX;
+			if (n > FEED_MAX)
+				n = FEED_MAX;
+			if (n)
+				rq_exec_feed(con->c, con->stream, p, n);
+			con->start += n + ends;
+			if (ends)
+				stream_line_end(con);
+		} else if (con->mode == IN_DISCARD) {
+			con->start = nl ? (size_t)(nl - con->buf) + 1 : con->end;
+			if (nl)
+				con->mode = IN_LINE;
+		} else if (nl && (size_t)(nl - p) <= HEAD_MAX) {
+			con->start += (size_t)(nl - p) + 1;
+			dispatch(con, p, (size_t)(nl - p), true);
+		} else if (avail >= HEAD_MAX) {	/* the rest is streamed or discarded */
+			con->start += HEAD_MAX;
+			dispatch(con, p, HEAD_MAX, false);
+		} else if (con->eof) {	/* a last line without a newline */
+			con->start = con->end;
+			dispatch(con, p, avail, true);
+		} else {
+			break;	/* a line still being read */
+		}
+	}
+	if (con->start == con->end)
+		con->start = con->end = 0;
+}
+
+static void on_rl_line(char *line)
+{
+	struct console *con = rl_console;
+	if (!line) {
+		at_eof(con);
+		return;
+	}
+	size_t len = strlen(line);
+	if (con->mode == IN_STREAM) {	/* a line joined to an exec (search text, pattern) */
+		rq_exec_feed(con->c, con->stream, line, len);
+		stream_line_end(con);
+	} else {
+		if (len)
+			add_history(line);
+		dispatch(con, line, len, true);
+	}
+	free(line);
+}
+
+void console_start(struct console *con)
+{
+	if (!con->interactive)
+		return;
+	struct ctl *c = con->c;
+	printf("mqtree %s: topology %s, exec %s. Type 'help' for the commands.\n",
+	       MQTREE_VERSION, topo_kind_name(c->kind), c->set->name);
+	fflush(stdout);
+	rl_console = con;
+	rl_catch_signals = 0;
+	rl_callback_handler_install("> ", on_rl_line);
+	con->rl_active = true;
+}
+
+bool console_wants_input(struct console *con)
+{
+	if (con->stopped || con->eof)
+		return false;
+	if (con->interactive)
+		return true;
+	if (con->mode == IN_STREAM && !rq_exec_can_feed(con->c, con->stream))
+		return false;
+	return con->end < CON_BUF || con->start > 0;
+}
+
+void console_read(struct console *con)
+{
+	if (con->interactive) {
+		rl_callback_read_char();
+		return;
+	}
+	if (con->end == CON_BUF && con->start > 0) {
+		memmove(con->buf, con->buf + con->start, con->end - con->start);
+		con->end -= con->start;
+		con->start = 0;
+	}
+	ssize_t n = read(STDIN_FILENO, con->buf + con->end, CON_BUF - con->end);
+	if (n > 0)
+		con->end += (size_t)n;
+	else if (n == 0 || (errno != EINTR && errno != EAGAIN))
+		con->eof = true;
+	process(con);
+}
+
+void console_resume(struct console *con)
+{
+	if (!con->interactive && !con->stopped && con->end > con->start)
+		process(con);
+}
+
+void console_interrupt(struct console *con)
+{
+	if (!con->rl_active)
+		return;
+	rl_replace_line("", 0);
+	fputs("^C\n", stdout);
+	fflush(stdout);
+	rl_on_new_line();
+	rl_redisplay();
+}
+
+void console_stop(struct console *con)
+{
+	con->stopped = true;
+	if (con->rl_active) {
+		rl_callback_handler_remove();
+		con->rl_active = false;
+		rl_console = NULL;
+	}
+}
+
+bool console_print_above(struct console *con, const char *line, size_t len)
+{
+	if (!con || !con->rl_active)
+		return false;
+	/* Clear the prompt line, print, then have libedit draw prompt and typing again. */
+	printf("\r\033[K%.*s\n", (int)len, line);
+	fflush(stdout);
+	rl_forced_update_display();
+	return true;
+}

@@ -1,0 +1,263 @@
+/* control.c - the control node's loop: stdin, the ROUTER to depth-1 nodes, signals and
+ * timers in one zmq_poll; nothing in it waits for a node. */
+#include "control.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "clock.h"
+#include "console.h"
+#include "log.h"
+#include "proto.h"
+#include "requests.h"
+#include "proc.h"
+
+/* How long nodes get to end by themselves at exit before they are killed by pid. */
+#define EXIT_GRACE_MS 500
+
+int ctl_spawn(struct ctl *c, int32_t id, pid_t *pid)
+{
+	return proc_spawn(c->program, id, c->endpoint, c->set->name, pid);
+}
+
+int ctl_send_req(struct ctl *c, uint32_t req, uint8_t op, uint8_t flags, const int32_t *path,
+		 size_t npath, const void *body, size_t len)
+{
+	if (proto_send_req(c->router, path[0], req, op, flags, path, npath, body, len) == 0)
+		return 0;
+	if (errno == EHOSTUNREACH)
+		rq_on_lost(c, path[0], 0);
+	return -1;
+}
+
+static void from_nodes(struct ctl *c)
+{
+	zmq_msg_t msg;
+	struct msg m;
+	int32_t from;
+	char endpoint[256];
+	pid_t pid;
+	/* Bounded, so that stdin and timers get their turn under a flood of answers. */
+	for (int i = 0; i < 4096; i++) {
+		zmq_msg_init(&msg);
+		int rc = proto_recv(c->router, 1, &from, &msg, &m);
+		if (rc == 1) {
+			zmq_msg_close(&msg);
+			return;
+		}
+		if (rc == 0) {
+			switch (m.type) {
+			case MSG_REP:
+				rq_on_reply(c, &m);
+				break;
+			case MSG_HELLO:
+				if (proto_read_hello(&m, &pid, endpoint, sizeof endpoint) == 0)
+					rq_on_hello(c, m.id, pid, endpoint);
+				break;
+			case MSG_LOST: {
+				int32_t p = 0;
+				proto_read_i32(&m, &p);
+				rq_on_lost(c, m.id, p);
+				break;
+			}
+			default:
+				break;	/* requests travel down, never to us */
+			}
+		}
+		zmq_msg_close(&msg);
+	}
+}
+
+static void probe_roots(struct ctl *c)
+{
+	size_t n;
+	const int32_t *roots = topo_roots(c->topo, &n);
+	for (size_t i = 0; i < n; i++) {
+		int32_t id = roots[i];
+		struct topo_node *node = topo_get(c->topo, id);
+		if (node && node->state == NODE_UP && proto_send_probe(c->router, id) < 0 &&
+		    errno == EHOSTUNREACH) {
+			rq_on_lost(c, id, 0);
+			roots = topo_roots(c->topo, &n);	/* a lost root may have gone */
+		}
+	}
+}
+
+static void on_monitor(struct ctl *c, int64_t now)
+{
+	int ev;
+	char ep[256];
+	while (link_monitor_read(c->mon, &ev, ep, sizeof ep) != 1)
+		if (ev == ZMQ_EVENT_DISCONNECTED)
+			reprobe_start(&c->reprobe, now);
+}
+
+static void reap(struct ctl *c)
+{
+	int status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		char why[64];
+		if (WIFSIGNALED(status))
+			snprintf(why, sizeof why, "killed by signal %d", WTERMSIG(status));
+		else
+			snprintf(why, sizeof why, "exited with status %d", WEXITSTATUS(status));
+		rq_on_exit(c, pid, why);
+	}
+}
+
+static void on_signals(struct ctl *c)
+{
+	struct signalfd_siginfo si;
+	while (read(c->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+		if (si.ssi_signo == SIGCHLD)
+			continue;
+		if (si.ssi_signo == SIGINT && c->interactive && !c->exiting)
+			console_interrupt(c->con);	/* Ctrl-C drops the line being typed */
+		else
+			ctl_begin_exit(c);
+	}
+	reap(c);
+}
+
+void ctl_begin_exit(struct ctl *c)
+{
+	if (c->exiting)
+		return;
+	c->exiting = true;
+	c->exit_deadline = clock_ms() + c->timeout_ms;
+	console_stop(c->con);
+}
+
+static int setup(struct ctl *c)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	c->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	/* Orphans of a lost node come back to us, so none is left unreaped. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	link_raise_fd_limit();
+	if (c->sigfd < 0 || proc_node_program(c->program, sizeof c->program) < 0)
+		return -1;
+	if (access(c->program, X_OK) < 0) {
+		log_warn("cannot run %s: %s", c->program, strerror(errno));
+		return -1;
+	}
+	c->ctx = link_ctx_new();
+	c->router = link_router(c->ctx, c->endpoint, sizeof c->endpoint);
+	if (!c->router)
+		return -1;
+	c->mon = link_monitor(c->ctx, c->router, "control", ZMQ_EVENT_DISCONNECTED);
+	c->topo = topo_new(c->kind);
+	c->rq = rq_new(c);
+	c->con = console_new(c);
+	c->reprobe.next = INT64_MAX;
+	return c->mon && c->topo && c->rq && c->con ? 0 : -1;
+}
+
+/* Every node ends: asked first, by pid after a grace. As a subreaper we are the parent of
+ * every orphan, so "no child left" means no process of ours is left. */
+static void end_nodes(struct ctl *c)
+{
+	size_t n;
+	const int32_t *roots = topo_roots(c->topo, &n);
+	for (size_t i = 0; i < n; i++)
+		proto_send_exit(c->router, roots[i]);
+	for (int round = 0; round < 2; round++) {
+		int64_t deadline = clock_ms() + EXIT_GRACE_MS;
+		for (;;) {
+			int status;
+			pid_t pid;
+			while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+				;
+			if (pid < 0 && errno == ECHILD)
+				return;
+			int64_t left = deadline - clock_ms();
+			if (left <= 0)
+				break;
+			zmq_pollitem_t item = { NULL, c->sigfd, ZMQ_POLLIN, 0 };
+			struct signalfd_siginfo si;
+			zmq_poll(&item, 1, (long)left);
+			while (read(c->sigfd, &si, sizeof si) > 0)
+				;
+		}
+		rq_kill_all(c);	/* what did not end by itself */
+	}
+}
+
+static void teardown(struct ctl *c)
+{
+	console_destroy(&c->con);
+	if (c->topo)
+		end_nodes(c);
+	out_flush(c);
+	rq_destroy(&c->rq);
+	topo_destroy(&c->topo);
+	link_close(&c->mon);
+	link_close(&c->router);
+	if (c->ctx)
+		zmq_ctx_term(c->ctx);
+	if (c->sigfd >= 0)
+		close(c->sigfd);
+}
+
+int ctl_run(struct ctl *c)
+{
+	c->sigfd = -1;
+	if (setup(c) < 0) {
+		log_warn("cannot start: %s", strerror(errno));
+		teardown(c);
+		return 1;
+	}
+	console_start(c->con);
+	for (;;) {
+		int64_t now = clock_ms();
+		if (c->exiting && (rq_pending(c) == 0 || now >= c->exit_deadline)) {
+			rq_fail_all(c);
+			break;
+		}
+		int64_t wake = rq_next_wake(c);
+		if (c->reprobe.next < wake)
+			wake = c->reprobe.next;
+		if (c->exiting && c->exit_deadline < wake)
+			wake = c->exit_deadline;
+		long timeout = wake == INT64_MAX ? -1 : (long)(wake > now ? wake - now : 0);
+		zmq_pollitem_t items[] = {
+			{ c->router, 0, ZMQ_POLLIN, 0 },
+			{ c->mon, 0, ZMQ_POLLIN, 0 },
+			{ NULL, c->sigfd, ZMQ_POLLIN, 0 },
+			{ NULL, 0, console_wants_input(c->con) ? ZMQ_POLLIN : 0, 0 },
+		};
+		out_flush(c);
+		if (zmq_poll(items, 4, timeout) < 0 && errno != EINTR)
+			break;
+		now = clock_ms();
+		if (items[2].revents)
+			on_signals(c);
+		if (items[1].revents)
+			on_monitor(c, now);
+		if (items[0].revents)
+			from_nodes(c);
+		if (reprobe_due(&c->reprobe, now))
+			probe_roots(c);
+		rq_tick(c, now);
+		if (items[3].revents)
+			console_read(c->con);
+		console_resume(c->con);
+	}
+	teardown(c);
+	return 0;
+}

@@ -1,0 +1,141 @@
+/* link.c - socket set-up shared by the control node and compute nodes. */
+#include "link.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <zmq.h>
+
+#include "log.h"
+#include "proto.h"
+
+void *link_ctx_new(void)
+{
+	void *ctx = zmq_ctx_new();
+	if (!ctx)
+		fatal("zmq_ctx_new: %s", zmq_strerror(errno));
+	zmq_ctx_set(ctx, ZMQ_BLOCKY, 0);	/* zmq_ctx_term must never wait on a socket */
+	zmq_ctx_set(ctx, ZMQ_MAX_SOCKETS, 64);
+	return ctx;
+}
+
+/* Options every link socket shares: no hang on close, no silent drops on a full queue
+ * (flow is bounded by credits at the application level instead). */
+static int common_opts(void *s)
+{
+	int zero = 0;
+	return zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero) |
+	       zmq_setsockopt(s, ZMQ_SNDHWM, &zero, sizeof zero) |
+	       zmq_setsockopt(s, ZMQ_RCVHWM, &zero, sizeof zero);
+}
+
+void *link_router(void *ctx, char *endpoint, size_t size)
+{
+	void *s = zmq_socket(ctx, ZMQ_ROUTER);
+	int one = 1;
+	if (!s)
+		return NULL;
+	if (common_opts(s) || zmq_setsockopt(s, ZMQ_ROUTER_MANDATORY, &one, sizeof one) ||
+	    zmq_setsockopt(s, ZMQ_ROUTER_HANDOVER, &one, sizeof one) ||
+	    zmq_bind(s, "tcp://127.0.0.1:*") ||
+	    zmq_getsockopt(s, ZMQ_LAST_ENDPOINT, endpoint, &size))
+		goto fail;
+	return s;
+fail:
+	link_close(&s);
+	return NULL;
+}
+
+void *link_dealer(void *ctx, int32_t id, const char *endpoint)
+{
+	void *s = zmq_socket(ctx, ZMQ_DEALER);
+	unsigned char rid[PROTO_ROUTE_LEN];
+	if (!s)
+		return NULL;
+	proto_route_id(id, rid);
+	if (common_opts(s) || zmq_setsockopt(s, ZMQ_ROUTING_ID, rid, sizeof rid) ||
+	    zmq_connect(s, endpoint))
+		goto fail;
+	return s;
+fail:
+	link_close(&s);
+	return NULL;
+}
+
+void *link_monitor(void *ctx, void *sock, const char *name, int events)
+{
+	char addr[64];
+	snprintf(addr, sizeof addr, "inproc://monitor-%s", name);
+	if (zmq_socket_monitor(sock, addr, events) < 0)
+		return NULL;
+	void *mon = zmq_socket(ctx, ZMQ_PAIR);
+	if (!mon)
+		return NULL;
+	if (common_opts(mon) || zmq_connect(mon, addr) < 0)
+		link_close(&mon);
+	return mon;
+}
+
+int link_monitor_read(void *mon, int *event, char *endpoint, size_t size)
+{
+	zmq_msg_t msg;
+	zmq_msg_init(&msg);
+	if (zmq_msg_recv(&msg, mon, ZMQ_DONTWAIT) < 0) {
+		zmq_msg_close(&msg);
+		return errno == EAGAIN ? 1 : -1;
+	}
+	/* Frame 1: u16 event, u32 value; frame 2: the endpoint. */
+	const unsigned char *p = zmq_msg_data(&msg);
+	int ok = zmq_msg_size(&msg) == 6 && zmq_msg_more(&msg);
+	uint16_t ev = 0;
+	if (ok)
+		memcpy(&ev, p, sizeof ev);
+	endpoint[0] = '\0';
+	if (zmq_msg_more(&msg) && zmq_msg_recv(&msg, mon, ZMQ_DONTWAIT) >= 0 && ok) {
+		size_t n = zmq_msg_size(&msg) < size ? zmq_msg_size(&msg) : size - 1;
+		memcpy(endpoint, zmq_msg_data(&msg), n);
+		endpoint[n] = '\0';
+	}
+	zmq_msg_close(&msg);
+	*event = ev;
+	return ok ? 0 : -1;
+}
+
+void link_close(void **sock)
+{
+	if (!*sock)
+		return;
+	int zero = 0;
+	zmq_setsockopt(*sock, ZMQ_LINGER, &zero, sizeof zero);
+	zmq_close(*sock);
+	*sock = NULL;
+}
+
+/* Delays of the follow-up rounds after the first, in ms. */
+static const int reprobe_delays[] = { 1, 5, 25, 100 };
+
+void reprobe_start(struct reprobe *r, int64_t now)
+{
+	r->next = now;
+	r->step = 0;
+}
+
+int reprobe_due(struct reprobe *r, int64_t now)
+{
+	if (now < r->next)
+		return 0;
+	int n = (int)(sizeof reprobe_delays / sizeof reprobe_delays[0]);
+	r->next = r->step < n ? now + reprobe_delays[r->step] : INT64_MAX;
+	r->step++;
+	return 1;
+}
+
+void link_raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}

@@ -1,0 +1,353 @@
+/* node.c - a compute node's loop: route requests down, answers up, start children, notice
+ * lost children at once, and end when the parent is gone. */
+#include "node.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "clock.h"
+#include "log.h"
+#include "proto.h"
+#include "proc.h"
+
+/* A node that has not reached its parent by then is an orphan from birth. */
+#define CONNECT_DEADLINE_MS 1500
+
+static struct child *child_find(struct node *n, int32_t id)
+{
+	for (size_t i = 0; i < n->nchildren; i++)
+		if (n->children[i].id == id)
+			return &n->children[i];
+	return NULL;
+}
+
+static struct child *child_by_pid(struct node *n, pid_t pid)
+{
+	for (size_t i = 0; i < n->nchildren; i++)
+		if (n->children[i].pid == pid)
+			return &n->children[i];
+	return NULL;
+}
+
+static struct child *child_add(struct node *n, int32_t id)
+{
+	if (n->nchildren == n->cap) {
+		size_t cap = n->cap ? n->cap * 2 : 4;
+		struct child *c = realloc(n->children, cap * sizeof *c);
+		if (!c)
+			return NULL;
+		n->children = c;
+		n->cap = cap;
+	}
+	struct child *c = &n->children[n->nchildren++];
+	memset(c, 0, sizeof *c);
+	c->id = id;
+	return c;
+}
+
+static void child_remove(struct node *n, struct child *c)
+{
+	*c = n->children[--n->nchildren];
+}
+
+static void reply(struct node *n, uint32_t req, uint8_t code, const char *text)
+{
+	proto_send_rep(n->up, req, n->id, code, text, text ? strlen(text) : 0);
+}
+
+/* A child is gone: fail what is being started, or tell the control node it lost a subtree.
+ * Requests in flight through it are failed there, where they are tracked. */
+static void child_lost(struct node *n, struct child *c, const char *why)
+{
+	if (c->state == CHILD_SPAWNED) {
+		char text[160];
+		snprintf(text, sizeof text, "Cannot start node: %s", why);
+		reply(n, c->create_req, REP_ERR, text);
+	} else {
+		proto_send_lost(n->up, c->id);
+	}
+	log_debug("child %d lost: %s", (int)c->id, why);
+	child_remove(n, c);
+}
+
+static void probe_children(struct node *n)
+{
+	for (size_t i = 0; i < n->nchildren;) {
+		struct child *c = &n->children[i];
+		if (c->state == CHILD_UP && proto_send_probe(n->down, c->id) < 0 &&
+		    errno == EHOSTUNREACH)
+			child_lost(n, c, "connection closed");
+		else
+			i++;
+	}
+}
+
+static void do_create(struct node *n, const struct msg *m)
+{
+	int32_t id;
+	pid_t pid;
+	char text[160];
+	if (proto_read_i32(m, &id) < 0 || id < 0)
+		return;
+	if (child_find(n, id)) {
+		reply(n, m->req, REP_ERR, "Already exists");
+		return;
+	}
+	if (proc_spawn(n->program, id, n->endpoint, n->set->name, &pid) < 0) {
+		snprintf(text, sizeof text, "Cannot start node: %s", strerror(errno));
+		reply(n, m->req, REP_ERR, text);
+		return;
+	}
+	struct child *c = child_add(n, id);
+	if (!c) {
+		kill(pid, SIGKILL);
+		reply(n, m->req, REP_ERR, "Cannot start node: out of memory");
+		return;
+	}
+	c->pid = pid;
+	c->create_req = m->req;
+	c->state = CHILD_SPAWNED;
+	int32_t p = pid;
+	unsigned char body[4];
+	proto_put_i32(body, p);
+	proto_send_rep(n->up, m->req, n->id, REP_SPAWNED, body, sizeof body);
+}
+
+/* A request whose target is this node. */
+static void handle_local(struct node *n, zmq_msg_t *msg, const struct msg *m)
+{
+	switch (m->code) {
+	case OP_PING:
+		reply(n, m->req, REP_OK, NULL);
+		break;
+	case OP_EXEC:
+		proto_forward(n->work, PROTO_NO_ROUTE, msg);	/* takes msg */
+		return;
+	case OP_CREATE:
+		do_create(n, m);
+		break;
+	case OP_KILL:
+		n->stopping = true;
+		break;
+	}
+	zmq_msg_close(msg);
+}
+
+static void from_parent(struct node *n)
+{
+	zmq_msg_t msg;
+	struct msg m;
+	int32_t next;
+	for (;;) {
+		zmq_msg_init(&msg);
+		int rc = proto_recv(n->up, 0, NULL, &msg, &m);
+		if (rc == 1) {
+			zmq_msg_close(&msg);
+			return;
+		}
+		if (rc < 0 || (m.type != MSG_REQ && m.type != MSG_EXIT)) {
+			zmq_msg_close(&msg);	/* PROBE, or not ours to take */
+			continue;
+		}
+		if (m.type == MSG_EXIT) {
+			n->stopping = true;
+			zmq_msg_close(&msg);
+			return;
+		}
+		if (m.id == n->id) {
+			handle_local(n, &msg, &m);
+			continue;
+		}
+		if (proto_next_hop(&m, n->id, &next) < 0) {
+			zmq_msg_close(&msg);
+			continue;
+		}
+		uint32_t req = m.req;
+		int32_t target = m.id;
+		if (proto_forward(n->down, next, &msg) < 0) {
+			struct child *c = child_find(n, next);
+			log_debug("cannot forward to %d: %s", (int)next, zmq_strerror(errno));
+			proto_send_rep(n->up, req, target, REP_UNAVAIL, NULL, 0);
+			if (c && errno == EHOSTUNREACH)
+				child_lost(n, c, "connection closed");
+			else if (!c)
+				proto_send_lost(n->up, next);
+		}
+	}
+}
+
+static void from_children(struct node *n)
+{
+	zmq_msg_t msg;
+	struct msg m;
+	int32_t from;
+	for (;;) {
+		zmq_msg_init(&msg);
+		int rc = proto_recv(n->down, 1, &from, &msg, &m);
+		if (rc == 1) {
+			zmq_msg_close(&msg);
+			return;
+		}
+		if (rc < 0 || m.type == MSG_REQ || m.type == MSG_PROBE || m.type == MSG_EXIT) {
+			zmq_msg_close(&msg);
+			continue;
+		}
+		struct child *c = child_find(n, from);
+		if (!c) {	/* not a child of ours: nothing it says is trusted */
+			zmq_msg_close(&msg);
+			continue;
+		}
+		if (m.type == MSG_HELLO && m.id == from)
+			c->state = CHILD_UP;
+		proto_forward(n->up, PROTO_NO_ROUTE, &msg);
+	}
+}
+
+static void from_worker(struct node *n)
+{
+	zmq_msg_t msg;
+	for (;;) {
+		zmq_msg_init(&msg);
+		if (zmq_msg_recv(&msg, n->work, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&msg);
+			return;
+		}
+		proto_forward(n->up, PROTO_NO_ROUTE, &msg);
+	}
+}
+
+static void on_signals(struct node *n)
+{
+	struct signalfd_siginfo si;
+	while (read(n->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+		if (si.ssi_signo != SIGCHLD) {
+			n->stopping = true;
+			continue;
+		}
+	}
+	int status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		struct child *c = child_by_pid(n, pid);
+		if (!c)
+			continue;
+		char why[64];
+		if (WIFSIGNALED(status))
+			snprintf(why, sizeof why, "killed by signal %d", WTERMSIG(status));
+		else
+			snprintf(why, sizeof why, "exited with status %d", WEXITSTATUS(status));
+		child_lost(n, c, why);
+	}
+}
+
+static void on_monitors(struct node *n, int64_t now)
+{
+	int ev;
+	char ep[256];
+	while (link_monitor_read(n->down_mon, &ev, ep, sizeof ep) != 1)
+		if (ev == ZMQ_EVENT_DISCONNECTED)
+			reprobe_start(&n->reprobe, now);
+	while (link_monitor_read(n->up_mon, &ev, ep, sizeof ep) != 1) {
+		if (ev == ZMQ_EVENT_CONNECTED)
+			n->connected = true;
+		else if (ev == ZMQ_EVENT_DISCONNECTED)
+			n->stopping = true;	/* the parent is gone: so is this subtree */
+	}
+}
+
+static int setup(struct node *n)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGINT, SIG_IGN);	/* the control node decides when nodes end */
+	signal(SIGPIPE, SIG_IGN);
+	n->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (n->sigfd < 0)
+		return -1;
+	link_raise_fd_limit();
+	n->ctx = link_ctx_new();
+	n->down = link_router(n->ctx, n->endpoint, sizeof n->endpoint);
+	n->up = link_dealer(n->ctx, n->id, n->parent_endpoint);
+	if (!n->down || !n->up)
+		return -1;
+	n->down_mon = link_monitor(n->ctx, n->down, "down", ZMQ_EVENT_DISCONNECTED);
+	n->up_mon = link_monitor(n->ctx, n->up, "up",
+				 ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED);
+	if (!n->down_mon || !n->up_mon || worker_start(n) < 0)
+		return -1;
+	n->reprobe.next = INT64_MAX;
+	n->started = clock_ms();
+	/* Queued until the connection is up; the parent answers the create with it. */
+	return proto_send_hello(n->up, n->id, getpid(), n->endpoint);
+}
+
+static void teardown(struct node *n)
+{
+	link_close(&n->up_mon);
+	link_close(&n->down_mon);
+	link_close(&n->up);
+	link_close(&n->down);
+	link_close(&n->work);
+	if (n->ctx) {
+		zmq_ctx_shutdown(n->ctx);
+		worker_stop(n);
+		zmq_ctx_term(n->ctx);
+	}
+	if (n->sigfd >= 0)
+		close(n->sigfd);
+	free(n->children);
+}
+
+int node_run(struct node *n)
+{
+	n->sigfd = -1;
+	if (setup(n) < 0) {
+		log_warn("cannot start: %s", zmq_strerror(errno));
+		teardown(n);
+		return 1;
+	}
+	zmq_pollitem_t items[] = {
+		{ n->up, 0, ZMQ_POLLIN, 0 },
+		{ n->down, 0, ZMQ_POLLIN, 0 },
+		{ n->work, 0, ZMQ_POLLIN, 0 },
+		{ n->up_mon, 0, ZMQ_POLLIN, 0 },
+		{ n->down_mon, 0, ZMQ_POLLIN, 0 },
+		{ NULL, n->sigfd, ZMQ_POLLIN, 0 },
+	};
+	while (!n->stopping) {
+		int64_t now = clock_ms();
+		int64_t wake = n->reprobe.next;
+		if (!n->connected && n->started + CONNECT_DEADLINE_MS < wake)
+			wake = n->started + CONNECT_DEADLINE_MS;
+		long timeout = wake == INT64_MAX ? -1 : (long)(wake > now ? wake - now : 0);
+		if (zmq_poll(items, 6, timeout) < 0 && errno != EINTR)
+			break;
+		now = clock_ms();
+		if (items[5].revents)
+			on_signals(n);
+		if (items[3].revents || items[4].revents)
+			on_monitors(n, now);
+		if (items[0].revents)
+			from_parent(n);
+		if (items[1].revents)
+			from_children(n);
+		if (items[2].revents)
+			from_worker(n);
+		if (reprobe_due(&n->reprobe, now))
+			probe_children(n);
+		if (!n->connected && now >= n->started + CONNECT_DEADLINE_MS)
+			n->stopping = true;
+	}
+	teardown(n);
+	return 0;
+}

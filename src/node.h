@@ -1,0 +1,56 @@
+/* node.h - a compute node: one process, one loop, one worker thread for exec. */
+#ifndef MQTREE_NODE_H
+#define MQTREE_NODE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cmdset.h"
+#include "link.h"
+
+enum child_state { CHILD_SPAWNED, CHILD_UP };
+
+struct child {
+	int32_t id;
+	pid_t pid;		/* 0 when this process did not start it */
+	uint32_t create_req;	/* the OP_CREATE that started it, until its HELLO */
+	enum child_state state;
+};
+
+struct node {
+	int32_t id;
+	const char *parent_endpoint;
+	const struct cmdset *set;
+	char program[4096];	/* this executable, to start children */
+	char endpoint[256];	/* our ROUTER, where children connect */
+
+	void *ctx;
+	void *up;		/* DEALER to the parent */
+	void *down;		/* ROUTER for the children */
+	void *up_mon, *down_mon;
+	void *work;		/* PAIR to the worker thread */
+	int sigfd;
+
+	struct child *children;
+	size_t nchildren, cap;
+	struct reprobe reprobe;
+
+	bool connected;		/* the uplink has been up */
+	int64_t started;
+	bool stopping;
+
+	pthread_t worker;
+	bool worker_started;
+};
+
+/* Runs the node until it ends; returns the exit status. */
+int node_run(struct node *n);
+
+/* The worker thread: runs exec requests one after another; see worker.c. */
+#define WORKER_ENDPOINT_FMT "inproc://worker-%d"
+int worker_start(struct node *n);
+void worker_stop(struct node *n);
+
+#endif

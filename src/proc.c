@@ -1,0 +1,96 @@
+/* proc.c - posix_spawn is fork+exec without copying the parent's page tables, which keeps
+ * `create` fast in a node that holds a large search text. */
+#include "proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+extern char **environ;
+
+int proc_node_program(char *path, size_t size)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n <= 0)
+		return -1;
+	self[n] = '\0';
+	char *slash = strrchr(self, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	int len = snprintf(path, size, "%s/%s", self, PROC_NODE_NAME);
+	return len < 0 || (size_t)len >= size ? -1 : 0;
+}
+
+int proc_spawn(const char *prog, int32_t id, const char *parent_endpoint, const char *set,
+	       pid_t *pid)
+{
+	char a_id[32], a_parent[300], a_set[64];
+	snprintf(a_id, sizeof a_id, "--id=%d", (int)id);
+	snprintf(a_parent, sizeof a_parent, "--parent=%s", parent_endpoint);
+	snprintf(a_set, sizeof a_set, "--exec=%s", set);
+	char *argv[] = { (char *)prog, a_id, a_parent, a_set, NULL };
+
+	posix_spawnattr_t attr;
+	posix_spawn_file_actions_t fa;
+	sigset_t none, dflt;
+	sigemptyset(&none);
+	sigemptyset(&dflt);
+	sigaddset(&dflt, SIGINT);
+	sigaddset(&dflt, SIGTERM);
+	sigaddset(&dflt, SIGCHLD);
+	sigaddset(&dflt, SIGPIPE);
+	sigaddset(&dflt, SIGHUP);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+					POSIX_SPAWN_SETPGROUP);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &dflt);
+	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+
+	int rc = posix_spawn(pid, prog, &fa, &attr, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	if (rc != 0) {
+		errno = rc;
+		return -1;
+	}
+	return 0;
+}
+
+/* Is pid our node `id`? Its command line is "PATH/mqtree-node\0--id=ID\0...". */
+static int is_our_node(pid_t pid, int32_t id)
+{
+	char path[64], cmd[512];
+	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, cmd, sizeof cmd - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;	/* gone, or a zombie */
+	cmd[n] = '\0';
+	const char *base = strrchr(cmd, '/');
+	base = base ? base + 1 : cmd;
+	size_t arg0 = strlen(cmd) + 1;
+	char want[32];
+	snprintf(want, sizeof want, "--id=%d", (int)id);
+	return strcmp(base, PROC_NODE_NAME) == 0 && (size_t)n > arg0 &&
+	       strcmp(cmd + arg0, want) == 0;
+}
+
+void proc_kill(pid_t pid, int32_t id)
+{
+	if (pid > 0 && is_our_node(pid, id))
+		kill(pid, SIGKILL);	/* ends a stopped process too */
+}

@@ -1,0 +1,25 @@
+/* proc.h - starting compute node processes and ending them by pid. */
+#ifndef MQTREE_PROC_H
+#define MQTREE_PROC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define PROC_NODE_NAME "mqtree-node"
+
+/* The node program: `mqtree-node` in the directory of the running executable (never looked
+ * up through the current directory or PATH). 0, or -1. */
+int proc_node_program(char *path, size_t size);
+
+/* Starts `prog --id=ID --parent=ENDPOINT --exec=SET` with stdin and stdout on /dev/null (stdout
+ * carries only the control node's answers), default signal handling and its own process
+ * group (a Ctrl-C at the terminal is for the control node alone). 0 with *pid, or -1 with
+ * errno (exec failures included: posix_spawn reports them). */
+int proc_spawn(const char *prog, int32_t id, const char *parent_endpoint, const char *set,
+	       pid_t *pid);
+
+/* SIGKILLs pid if, and only if, it is still our node with this id (pids are reused). */
+void proc_kill(pid_t pid, int32_t id);
+
+#endif

@@ -1,0 +1,249 @@
+/* proto.c - building and reading messages; the only code that knows the wire layout. */
+#include "proto.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HDR 12
+#define REQ_HDR (HDR + 2)
+
+static uint32_t get_u32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put_u32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	p[2] = (unsigned char)(v >> 16);
+	p[3] = (unsigned char)(v >> 24);
+}
+
+void proto_put_i32(unsigned char out[4], int32_t value)
+{
+	put_u32(out, (uint32_t)value);
+}
+
+int proto_decode(const void *data, size_t size, struct msg *m)
+{
+	const unsigned char *p = data;
+	if (size < HDR || p[0] != PROTO_VERSION || p[1] < 1 || p[1] > MSG_TYPE_MAX)
+		return -1;
+	memset(m, 0, sizeof *m);
+	m->type = p[1];
+	m->code = p[2];
+	m->flags = p[3];
+	m->req = get_u32(p + 4);
+	m->id = (int32_t)get_u32(p + 8);
+	size_t off = HDR;
+	if (m->type == MSG_REQ) {
+		if (size < REQ_HDR || m->code < 1 || m->code > OP_MAX)
+			return -1;
+		m->npath = (uint16_t)(p[12] | p[13] << 8);
+		if (m->npath == 0 || size - REQ_HDR < (size_t)m->npath * 4)
+			return -1;
+		m->path = p + REQ_HDR;
+		off = REQ_HDR + (size_t)m->npath * 4;
+		if (proto_path_at(m, m->npath - 1u) != m->id)
+			return -1;
+	} else if (m->type == MSG_REP && m->code > REP_MAX) {
+		return -1;
+	}
+	m->body = (const char *)p + off;
+	m->body_len = size - off;
+	return 0;
+}
+
+int32_t proto_path_at(const struct msg *m, size_t i)
+{
+	return (int32_t)get_u32(m->path + i * 4);
+}
+
+int proto_next_hop(const struct msg *m, int32_t self, int32_t *next)
+{
+	for (size_t i = 0; i + 1 < m->npath; i++) {
+		if (proto_path_at(m, i) == self) {
+			*next = proto_path_at(m, i + 1);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void proto_route_id(int32_t id, unsigned char out[PROTO_ROUTE_LEN])
+{
+	uint32_t v = (uint32_t)id;
+	out[0] = 'n';
+	out[1] = (unsigned char)(v >> 24);
+	out[2] = (unsigned char)(v >> 16);
+	out[3] = (unsigned char)(v >> 8);
+	out[4] = (unsigned char)v;
+}
+
+int proto_route_parse(const void *data, size_t size, int32_t *id)
+{
+	const unsigned char *p = data;
+	if (size != PROTO_ROUTE_LEN || p[0] != 'n')
+		return -1;
+	*id = (int32_t)((uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 | p[4]);
+	return 0;
+}
+
+static int more(void *sock)
+{
+	int more = 0;
+	size_t len = sizeof more;
+	return zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &len) == 0 && more;
+}
+
+static void drain(void *sock, zmq_msg_t *msg)
+{
+	while (more(sock) && zmq_msg_recv(msg, sock, ZMQ_DONTWAIT) >= 0)
+		;
+}
+
+int proto_recv(void *sock, int routed, int32_t *from, zmq_msg_t *msg, struct msg *m)
+{
+	if (zmq_msg_recv(msg, sock, ZMQ_DONTWAIT) < 0)
+		return errno == EAGAIN ? 1 : -1;
+	if (routed) {
+		int ok = proto_route_parse(zmq_msg_data(msg), zmq_msg_size(msg), from) == 0;
+		if (!ok || !more(sock)) {
+			drain(sock, msg);
+			return -1;
+		}
+		if (zmq_msg_recv(msg, sock, ZMQ_DONTWAIT) < 0)
+			return -1;
+	}
+	if (more(sock)) {
+		drain(sock, msg);
+		return -1;
+	}
+	return proto_decode(zmq_msg_data(msg), zmq_msg_size(msg), m);
+}
+
+static int send_route(void *sock, int32_t to)
+{
+	if (to == PROTO_NO_ROUTE)
+		return 0;
+	unsigned char rid[PROTO_ROUTE_LEN];
+	proto_route_id(to, rid);
+	return zmq_send(sock, rid, sizeof rid, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ? -1 : 0;
+}
+
+int proto_forward(void *sock, int32_t to, zmq_msg_t *msg)
+{
+	if (send_route(sock, to) < 0 || zmq_msg_send(msg, sock, ZMQ_DONTWAIT) < 0) {
+		int e = errno;
+		zmq_msg_close(msg);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+/* Builds header, path and body into one frame and sends it. */
+static int send_parts(void *sock, int32_t to, const struct msg *m, const int32_t *path,
+		      const void *body, size_t body_len)
+{
+	size_t off = m->type == MSG_REQ ? REQ_HDR + m->npath * (size_t)4 : HDR;
+	zmq_msg_t msg;
+	if (zmq_msg_init_size(&msg, off + body_len) < 0)
+		return -1;
+	unsigned char *p = zmq_msg_data(&msg);
+	p[0] = PROTO_VERSION;
+	p[1] = m->type;
+	p[2] = m->code;
+	p[3] = m->flags;
+	put_u32(p + 4, m->req);
+	put_u32(p + 8, (uint32_t)m->id);
+	if (m->type == MSG_REQ) {
+		p[12] = (unsigned char)m->npath;
+		p[13] = (unsigned char)(m->npath >> 8);
+		for (size_t i = 0; i < m->npath; i++)
+			put_u32(p + REQ_HDR + i * 4, (uint32_t)path[i]);
+	}
+	if (body_len)
+		memcpy(p + off, body, body_len);
+	return proto_forward(sock, to, &msg);
+}
+
+int proto_send(void *sock, int32_t to, const struct msg *m)
+{
+	if (m->type == MSG_REQ)	/* a decoded REQ keeps its path in wire form */
+		return errno = EINVAL, -1;
+	return send_parts(sock, to, m, NULL, m->body, m->body_len);
+}
+
+int proto_send_req(void *sock, int32_t to, uint32_t req, uint8_t op, uint8_t flags,
+		   const int32_t *path, size_t npath, const void *body, size_t body_len)
+{
+	if (npath == 0 || npath > PROTO_MAX_PATH)
+		return errno = EINVAL, -1;
+	struct msg m = { .type = MSG_REQ, .code = op, .flags = flags, .req = req,
+			 .id = path[npath - 1], .npath = (uint16_t)npath };
+	return send_parts(sock, to, &m, path, body, body_len);
+}
+
+int proto_send_rep(void *sock, uint32_t req, int32_t id, uint8_t code, const void *body,
+		   size_t body_len)
+{
+	struct msg m = { .type = MSG_REP, .code = code, .req = req, .id = id };
+	return send_parts(sock, PROTO_NO_ROUTE, &m, NULL, body, body_len);
+}
+
+int proto_send_hello(void *sock, int32_t id, pid_t pid, const char *endpoint)
+{
+	size_t len = strlen(endpoint);
+	unsigned char body[4 + 256];
+	if (len > sizeof body - 4)
+		return errno = EINVAL, -1;
+	put_u32(body, (uint32_t)pid);
+	memcpy(body + 4, endpoint, len);
+	struct msg m = { .type = MSG_HELLO, .id = id };
+	return send_parts(sock, PROTO_NO_ROUTE, &m, NULL, body, 4 + len);
+}
+
+static int send_bare(void *sock, int32_t to, uint8_t type, int32_t id)
+{
+	struct msg m = { .type = type, .id = id };
+	return send_parts(sock, to, &m, NULL, NULL, 0);
+}
+
+int proto_send_lost(void *sock, int32_t id)
+{
+	return send_bare(sock, PROTO_NO_ROUTE, MSG_LOST, id);
+}
+
+int proto_send_probe(void *sock, int32_t to)
+{
+	return send_bare(sock, to, MSG_PROBE, to);
+}
+
+int proto_send_exit(void *sock, int32_t to)
+{
+	return send_bare(sock, to, MSG_EXIT, to);
+}
+
+int proto_read_hello(const struct msg *m, pid_t *pid, char *endpoint, size_t size)
+{
+	if (m->type != MSG_HELLO || m->body_len < 4 || m->body_len - 4 >= size)
+		return -1;
+	int32_t v = (int32_t)get_u32((const unsigned char *)m->body);
+	if (v <= 0)
+		return -1;
+	*pid = v;
+	memcpy(endpoint, m->body + 4, m->body_len - 4);
+	endpoint[m->body_len - 4] = '\0';
+	return 0;
+}
+
+int proto_read_i32(const struct msg *m, int32_t *value)
+{
+	if (m->body_len != 4)
+		return -1;
+	*value = (int32_t)get_u32((const unsigned char *)m->body);
+	return 0;
+}

@@ -1,0 +1,105 @@
+/* proto.h - the one module through which every mqtree message is built and read.
+ *
+ * A message is one ZeroMQ frame (after the routing frame a ROUTER adds or strips):
+ *
+ *   0  u8  version (PROTO_VERSION)    4  u32 request id (0: none), little endian
+ *   1  u8  type (enum msg_type)       8  i32 node id: the target of a REQ, else the sender
+ *   2  u8  code (op or status)           or subject of the message
+ *   3  u8  flags
+ *   REQ only: 12 u16 path length n, 14 n x i32 path (depth-1 node first, target last)
+ *   then the body, to the end of the frame.
+ *
+ * Requests travel down one hop at a time along the path; everything else travels up, and a
+ * node forwards what comes from below unchanged (zero copy). Anything that does not decode is
+ * dropped by the receiver, never trusted.
+ */
+#ifndef MQTREE_PROTO_H
+#define MQTREE_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <zmq.h>
+
+#define PROTO_VERSION 1
+#define PROTO_NO_ROUTE INT32_MIN	/* send without a routing frame (DEALER, PAIR) */
+#define PROTO_ROUTE_LEN 5		/* routing id: 'n' + u32 big endian (never starts with 0) */
+#define PROTO_MAX_PATH 65535
+
+enum msg_type {
+	MSG_HELLO = 1,	/* up: node `id` joined; body: i32 pid, endpoint */
+	MSG_REQ = 2,	/* down along the path: request `req` for node `id` */
+	MSG_REP = 3,	/* up: answer to request `req` from node `id` */
+	MSG_LOST = 4,	/* up: the sender's child `id` is gone */
+	MSG_PROBE = 5,	/* down one hop: checks a child link is still there; dropped */
+	MSG_EXIT = 6,	/* down one hop: end this node (its subtree follows it) */
+	MSG_TYPE_MAX = 6,
+};
+
+enum req_op {
+	OP_PING = 1,	/* answer REP_OK at once, from the node's loop */
+	OP_EXEC = 2,	/* a piece of an exec's argument stream; flags below */
+	OP_CREATE = 3,	/* start a child; body: i32 new id */
+	OP_KILL = 4,	/* end the target and its subtree */
+	OP_MAX = 4,
+};
+
+enum { EXEC_FIRST = 1, EXEC_LAST = 2 };	/* OP_EXEC flags */
+
+enum rep_code {
+	REP_OK = 0,	/* body: result text */
+	REP_ERR = 1,	/* body: reason */
+	REP_UNAVAIL = 2,	/* the request could not reach its node */
+	REP_CREDIT = 3,	/* one OP_EXEC piece consumed; send another */
+	REP_SPAWNED = 4,	/* OP_CREATE: child process started; body: i32 pid */
+	REP_MAX = 4,
+};
+
+/* A decoded message; pointers point into the frame it was decoded from. */
+struct msg {
+	uint8_t type;
+	uint8_t code;
+	uint8_t flags;
+	uint32_t req;
+	int32_t id;
+	uint16_t npath;
+	const unsigned char *path;
+	const char *body;
+	size_t body_len;
+};
+
+/* 0, or -1 when the frame is not a well-formed message of this version. */
+int proto_decode(const void *data, size_t size, struct msg *m);
+int32_t proto_path_at(const struct msg *m, size_t i);
+/* The hop after `self` on a REQ's path: 0 with *next set; -1 if self is not on the path
+ * before its end. */
+int proto_next_hop(const struct msg *m, int32_t self, int32_t *next);
+
+/* Receiving. Reads one message (routing frame first when from a ROUTER: *from gets the
+ * sender's id) into msg, which the caller closes, and decodes it into m. Returns 0, 1 when
+ * nothing is waiting, or -1 when what came was malformed (it is drained and dropped) or the
+ * socket failed. */
+int proto_recv(void *sock, int routed, int32_t *from, zmq_msg_t *msg, struct msg *m);
+
+/* Sending. `to` is the routing id of a ROUTER's peer, or PROTO_NO_ROUTE. All sends are
+ * non-blocking. Return 0, or -1 with errno (EHOSTUNREACH: that peer is not connected). */
+int proto_forward(void *sock, int32_t to, zmq_msg_t *msg);	/* takes msg */
+int proto_send(void *sock, int32_t to, const struct msg *m);
+int proto_send_req(void *sock, int32_t to, uint32_t req, uint8_t op, uint8_t flags,
+		   const int32_t *path, size_t npath, const void *body, size_t body_len);
+int proto_send_rep(void *sock, uint32_t req, int32_t id, uint8_t code, const void *body,
+		   size_t body_len);
+int proto_send_hello(void *sock, int32_t id, pid_t pid, const char *endpoint);
+int proto_send_lost(void *sock, int32_t id);
+int proto_send_probe(void *sock, int32_t to);
+int proto_send_exit(void *sock, int32_t to);
+
+/* Bodies. Readers return 0, or -1 when the body is malformed. */
+int proto_read_hello(const struct msg *m, pid_t *pid, char *endpoint, size_t size);
+int proto_read_i32(const struct msg *m, int32_t *value);	/* OP_CREATE, REP_SPAWNED */
+void proto_put_i32(unsigned char out[4], int32_t value);
+
+void proto_route_id(int32_t id, unsigned char out[PROTO_ROUTE_LEN]);
+int proto_route_parse(const void *data, size_t size, int32_t *id);
+
+#endif

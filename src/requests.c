@@ -1,0 +1,995 @@
+/* requests.c - pending requests: a table by request id, a queue per node, deadlines. */
+#include "requests.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "control.h"
+#include "log.h"
+#include "proc.h"
+#include "topo.h"
+
+#define EXEC_PIECE (64 * 1024)		/* bytes of exec arguments per message */
+#define EXEC_WINDOW 8			/* pieces in flight before a credit comes back */
+#define EXEC_STAGE_MAX (1024 * 1024)	/* bytes held before input reading pauses */
+
+enum req_kind {
+	RK_EXEC,
+	RK_PING,
+	RK_KILL,	/* carried out locally once the node is no longer being created */
+	RK_CREATE,	/* queued at the parent; `node` is the new node */
+	RK_PINGALL,	/* one probe of a pingall; `group` collects them */
+	RK_PROBE,	/* liveness probe for a node with execs outstanding; prints nothing */
+};
+
+struct pingall {
+	size_t waiting;
+	struct buf down;	/* i32 ids of unavailable nodes */
+};
+
+struct req {
+	uint32_t id;
+	enum req_kind kind;
+	int32_t node;
+	struct nodeq *q;	/* queue it waits in; NULL for probes and depth-1 creates */
+	struct pingall *group;
+	int64_t deadline;	/* INT64_MAX: none */
+	bool pending;		/* in the table: an answer from the network is awaited */
+	bool done;		/* answered; printed once its turn comes */
+	bool started;		/* first message sent */
+	bool ended;		/* exec: all arguments given */
+	bool sent;		/* everything sent */
+	unsigned inflight;	/* exec pieces not yet credited */
+	int32_t *path;
+	size_t npath;
+	struct buf stage;	/* exec arguments not yet sent, from stage_off */
+	size_t stage_off;
+	struct buf line;	/* the answer */
+	struct req *hnext;	/* table chain */
+	struct req *qprev, *qnext;
+	struct req *dprev, *dnext;	/* deadline list */
+};
+
+/* Per node (topo_node.user). */
+struct nodeq {
+	int32_t id;
+	struct req *head, *tail;
+	struct req *send;	/* first request of the queue not fully sent */
+	uint32_t create_req;	/* while the node is being created */
+	size_t outstanding;	/* execs sent and not answered */
+	int64_t quiet_since, last_heard;
+	uint32_t probe;		/* probe in flight, 0 if none */
+	struct nodeq *bprev, *bnext;	/* busy list: outstanding > 0 */
+	bool busy;
+};
+
+struct requests {
+	struct req **table;
+	size_t nbuckets, count;
+	uint32_t next_id;
+	struct req *dhead, *dtail;
+	struct nodeq *busy;
+	size_t nbusy;
+	struct buf doomed;	/* (i32 id, i32 kill) pairs: nodes to take out once settled */
+	int64_t next_tick;	/* liveness checks of busy nodes */
+};
+
+static bool is_ordered(const struct req *r)
+{
+	return r->kind == RK_EXEC || r->kind == RK_PING || r->kind == RK_KILL;
+}
+
+/* ---- table ---- */
+
+static struct req *table_get(struct requests *rq, uint32_t id)
+{
+	for (struct req *r = rq->table[id & (rq->nbuckets - 1)]; r; r = r->hnext)
+		if (r->id == id)
+			return r;
+	return NULL;
+}
+
+static void table_grow(struct requests *rq)
+{
+	size_t n = rq->nbuckets * 2;
+	struct req **t = calloc(n, sizeof *t);
+	if (!t)
+		return;	/* longer chains, still correct */
+	for (size_t i = 0; i < rq->nbuckets; i++) {
+		for (struct req *r = rq->table[i], *next; r; r = next) {
+			next = r->hnext;
+			r->hnext = t[r->id & (n - 1)];
+			t[r->id & (n - 1)] = r;
+		}
+	}
+	free(rq->table);
+	rq->table = t;
+	rq->nbuckets = n;
+}
+
+static void table_put(struct requests *rq, struct req *r)
+{
+	if (rq->count >= rq->nbuckets)
+		table_grow(rq);
+	struct req **b = &rq->table[r->id & (rq->nbuckets - 1)];
+	r->hnext = *b;
+	*b = r;
+	r->pending = true;
+	rq->count++;
+}
+
+static void table_del(struct requests *rq, struct req *r)
+{
+	if (!r->pending)
+		return;
+	for (struct req **p = &rq->table[r->id & (rq->nbuckets - 1)]; *p; p = &(*p)->hnext) {
+		if (*p == r) {
+			*p = r->hnext;
+			break;
+		}
+	}
+	r->pending = false;
+	rq->count--;
+}
+
+/* ---- deadlines: every deadline is now + --timeout, so the list stays sorted ---- */
+
+static void deadline_set(struct ctl *c, struct req *r)
+{
+	struct requests *rq = c->rq;
+	r->deadline = clock_ms() + c->timeout_ms;
+	r->dprev = rq->dtail;
+	r->dnext = NULL;
+	if (rq->dtail)
+		rq->dtail->dnext = r;
+	else
+		rq->dhead = r;
+	rq->dtail = r;
+}
+
+static void deadline_del(struct requests *rq, struct req *r)
+{
+	if (r->deadline == INT64_MAX)
+		return;
+	if (r->dprev)
+		r->dprev->dnext = r->dnext;
+	else
+		rq->dhead = r->dnext;
+	if (r->dnext)
+		r->dnext->dprev = r->dprev;
+	else
+		rq->dtail = r->dprev;
+	r->deadline = INT64_MAX;
+}
+
+/* ---- per-node queues ---- */
+
+static struct nodeq *nodeq_of(struct topo_node *n)
+{
+	if (!n->user) {
+		struct nodeq *q = calloc(1, sizeof *q);
+		if (!q)
+			fatal("out of memory");
+		q->id = n->id;
+		n->user = q;
+	}
+	return n->user;
+}
+
+static void busy_set(struct requests *rq, struct nodeq *q, bool busy)
+{
+	if (q->busy == busy)
+		return;
+	q->busy = busy;
+	if (busy) {
+		q->bprev = NULL;
+		q->bnext = rq->busy;
+		if (rq->busy)
+			rq->busy->bprev = q;
+		rq->busy = q;
+		rq->nbusy++;
+		return;
+	}
+	if (q->bprev)
+		q->bprev->bnext = q->bnext;
+	else
+		rq->busy = q->bnext;
+	if (q->bnext)
+		q->bnext->bprev = q->bprev;
+	rq->nbusy--;
+}
+
+static void queue_append(struct nodeq *q, struct req *r)
+{
+	r->q = q;
+	r->qnext = NULL;
+	r->qprev = q->tail;
+	if (q->tail)
+		q->tail->qnext = r;
+	else
+		q->head = r;
+	q->tail = r;
+	if (!q->send)
+		q->send = r;
+}
+
+static void queue_unlink(struct nodeq *q, struct req *r)
+{
+	if (q->send == r)
+		q->send = r->qnext;
+	if (r->qprev)
+		r->qprev->qnext = r->qnext;
+	else
+		q->head = r->qnext;
+	if (r->qnext)
+		r->qnext->qprev = r->qprev;
+	else
+		q->tail = r->qprev;
+	r->q = NULL;
+}
+
+/* ---- life of a request ---- */
+
+static struct req *req_new(struct ctl *c, enum req_kind kind, int32_t node)
+{
+	struct req *r = calloc(1, sizeof *r);
+	if (!r)
+		fatal("out of memory");
+	if (++c->rq->next_id == 0)
+		c->rq->next_id = 1;	/* 0 means "no request" */
+	r->id = c->rq->next_id;
+	r->kind = kind;
+	r->node = node;
+	r->deadline = INT64_MAX;
+	return r;
+}
+
+static void req_free(struct req *r)
+{
+	free(r->path);
+	buf_free(&r->stage);
+	buf_free(&r->line);
+	free(r);
+}
+
+static void group_done(struct ctl *c, struct pingall *g);
+static void pump(struct ctl *c, struct nodeq *q);
+
+static void doom(struct ctl *c, int32_t id, bool kill)
+{
+	struct requests *rq = c->rq;
+	int32_t e[2] = { id, kill };
+	if (buf_append(&rq->doomed, e, sizeof e) < 0)
+		fatal("out of memory");
+}
+
+static void outstanding_dec(struct ctl *c, struct req *r)
+{
+	if (r->kind != RK_EXEC || !r->started || !r->q)
+		return;
+	struct nodeq *q = r->q;
+	if (q->outstanding && --q->outstanding == 0)
+		busy_set(c->rq, q, false);
+}
+
+/* Prints the answers at the front of q that are due: an answer waits for every ordered
+ * request given before it. */
+static void queue_flush(struct ctl *c, struct nodeq *q)
+{
+	for (struct req *r = q->head, *next; r; r = next) {
+		next = r->qnext;
+		if (r->done) {
+			out_line(c, r->line.data, r->line.len);
+			queue_unlink(q, r);
+			req_free(r);
+		} else if (is_ordered(r)) {
+			break;
+		}
+	}
+}
+
+/* r has its answer in r->line (empty: nothing to print). */
+static void finish_line(struct ctl *c, struct req *r)
+{
+	outstanding_dec(c, r);
+	table_del(c->rq, r);
+	deadline_del(c->rq, r);
+	r->done = true;
+	buf_free(&r->stage);
+	r->stage_off = 0;
+	if (r->kind == RK_CREATE && strncmp(r->line.data, "Ok", 2) != 0)
+		doom(c, r->node, false);	/* it never was */
+	struct nodeq *q = r->q;
+	if (is_ordered(r)) {
+		queue_flush(c, q);
+	} else {
+		struct pingall *g = r->group;
+		if (r->line.len)
+			out_line(c, r->line.data, r->line.len);
+		if (q)
+			queue_unlink(q, r);
+		req_free(r);
+		if (g && --g->waiting == 0)
+			group_done(c, g);
+	}
+	if (q && q->send && q->send->kind == RK_KILL)
+		pump(c, q);	/* a kill waiting for this answer */
+}
+
+static void finish(struct ctl *c, struct req *r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void finish(struct ctl *c, struct req *r, const char *fmt, ...)
+{
+	if (r->done)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	char tmp[256];
+	int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	buf_reset(&r->line);
+	if (n > 0)
+		buf_append(&r->line, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+	finish_line(c, r);
+}
+
+static void finish_unavailable(struct ctl *c, struct req *r)
+{
+	switch (r->kind) {
+	case RK_EXEC:
+		finish(c, r, "Error:%d: Node is unavailable", (int)r->node);
+		break;
+	case RK_PING:
+		finish(c, r, "Ok: 0");
+		break;
+	case RK_KILL:	/* reachable or not, the node goes */
+		doom(c, r->node, true);
+		finish(c, r, "Ok");
+		break;
+	case RK_CREATE:
+		finish(c, r, "Error: Parent is unavailable");
+		break;
+	case RK_PINGALL:
+		buf_append(&r->group->down, &r->node, sizeof r->node);
+		finish(c, r, "%s", "");
+		break;
+	case RK_PROBE:
+		finish(c, r, "%s", "");
+		break;
+	}
+}
+
+/* What waits at a node whose create failed: the node never was. */
+static void finish_gone(struct ctl *c, struct req *r)
+{
+	switch (r->kind) {
+	case RK_EXEC:
+		finish(c, r, "Error:%d: Not found", (int)r->node);
+		break;
+	case RK_PING:
+	case RK_KILL:
+		finish(c, r, "Error: Not found");
+		break;
+	case RK_CREATE:
+		finish(c, r, "Error: Parent not found");
+		break;
+	default:
+		finish_unavailable(c, r);
+		break;
+	}
+}
+
+/* ---- sending ---- */
+
+/* The path of r's messages: to its node, or for a create to the new node's parent. */
+static int req_path(struct ctl *c, struct req *r)
+{
+	int32_t dest = r->node;
+	if (r->path)
+		return 0;
+	if (r->kind == RK_CREATE) {
+		struct topo_node *n = topo_get(c->topo, r->node);
+		dest = n ? n->parent : TOPO_NONE;
+	}
+	size_t depth = topo_depth(c->topo, dest);
+	r->path = depth ? malloc(depth * sizeof *r->path) : NULL;
+	if (!r->path)
+		return -1;
+	r->npath = topo_path(c->topo, dest, r->path);
+	return 0;
+}
+
+static int send_msg(struct ctl *c, struct req *r, uint8_t op, uint8_t flags, const void *body,
+		    size_t len)
+{
+	if (req_path(c, r) < 0 ||
+	    ctl_send_req(c, r->id, op, flags, r->path, r->npath, body, len) < 0) {
+		finish_unavailable(c, r);
+		return -1;
+	}
+	return 0;
+}
+
+/* Sends what it can of an exec: pieces of EXEC_PIECE bytes within the credit window. */
+static void exec_pump(struct ctl *c, struct req *r)
+{
+	while (!r->done && r->inflight < EXEC_WINDOW) {
+		size_t avail = r->stage.len - r->stage_off;
+		if (avail < EXEC_PIECE && !r->ended)
+			break;
+		size_t n = avail < EXEC_PIECE ? avail : EXEC_PIECE;
+		uint8_t flags = (r->started ? 0 : EXEC_FIRST) |
+				(r->ended && n == avail ? EXEC_LAST : 0);
+		if (!r->started) {
+			struct nodeq *q = r->q;
+			if (q->outstanding++ == 0) {
+				q->quiet_since = clock_ms();
+				busy_set(c->rq, q, true);
+			}
+		}
+		r->started = true;
+		if (send_msg(c, r, OP_EXEC, flags, r->stage.data + r->stage_off, n) < 0)
+			return;
+		r->stage_off += n;
+		if (flags & EXEC_LAST) {
+			r->sent = true;
+			buf_free(&r->stage);
+			r->stage_off = 0;
+			return;
+		}
+		r->inflight++;
+	}
+	if (r->stage_off > EXEC_STAGE_MAX / 2) {	/* keep the stage from creeping */
+		memmove(r->stage.data, r->stage.data + r->stage_off, r->stage.len - r->stage_off);
+		r->stage.len -= r->stage_off;
+		r->stage_off = 0;
+	}
+}
+
+/* Sends the node's queue in order, as far as it can go now. */
+static void pump(struct ctl *c, struct nodeq *q)
+{
+	struct topo_node *n = topo_get(c->topo, q->id);
+	if (!n || n->state != NODE_UP)
+		return;
+	while (q->send) {
+		struct req *r = q->send;
+		if (!r->done && !r->sent) {
+			switch (r->kind) {
+			case RK_EXEC:
+				exec_pump(c, r);
+				if (!r->done && !r->sent)
+					return;	/* waits for arguments or credit */
+				break;
+			case RK_KILL:
+				if (q->head != r)
+					return;	/* after the answers given before it */
+				r->sent = true;
+				finish_unavailable(c, r);
+				return;
+			case RK_CREATE: {
+				unsigned char body[4];
+				proto_put_i32(body, r->node);
+				r->sent = r->started = true;
+				deadline_set(c, r);
+				send_msg(c, r, OP_CREATE, 0, body, sizeof body);
+				break;
+			}
+			default:
+				r->sent = r->started = true;
+				deadline_set(c, r);
+				send_msg(c, r, OP_PING, 0, NULL, 0);
+				break;
+			}
+		}
+		if (q->send == r)
+			q->send = r->qnext;
+	}
+}
+
+/* Queues r at node n and sends what can go. A lost node answers at once. */
+static void submit(struct ctl *c, struct req *r, struct topo_node *n)
+{
+	struct nodeq *q = nodeq_of(n);
+	table_put(c->rq, r);
+	queue_append(q, r);
+	if (n->state == NODE_LOST)
+		finish_unavailable(c, r);
+	else
+		pump(c, q);
+}
+
+/* Why a subtree's requests are answered. */
+enum fate {
+	LOST,	/* dead or unreachable: unavailable */
+	KILLED,	/* taken out by kill: unavailable, but pingall no longer counts it */
+	GONE,	/* its create failed: it never was */
+};
+
+struct walk {
+	struct ctl *c;
+	enum fate fate;
+};
+
+/* Marks one node of a lost (or never created) subtree and answers what waits there. */
+static void lose_one(struct topo_node *n, void *arg)
+{
+	struct walk *w = arg;
+	struct nodeq *q = n->user;
+	n->state = NODE_LOST;
+	if (!q)
+		return;
+	for (struct req *r = q->head, *next; r; r = next) {
+		next = r->qnext;
+		if (r->done)
+			continue;
+		if (w->fate == GONE)
+			finish_gone(w->c, r);
+		else if (w->fate == KILLED && r->kind == RK_PINGALL)
+			finish(w->c, r, "%s", "");
+		else
+			finish_unavailable(w->c, r);
+	}
+	if (q->create_req) {	/* being created under a lost parent */
+		struct req *cr = table_get(w->c->rq, q->create_req);
+		if (cr)
+			finish_unavailable(w->c, cr);
+	}
+}
+
+static void kill_one(struct topo_node *n, void *arg)
+{
+	(void)arg;
+	proc_kill(n->pid, n->id);
+}
+
+void rq_node_free(struct topo_node *n, void *arg)
+{
+	struct ctl *c = arg;
+	struct nodeq *q = n->user;
+	if (!q)
+		return;
+	queue_flush(c, q);	/* answers that were waiting for their turn */
+	for (struct req *r = q->head, *next; r; r = next) {
+		next = r->qnext;
+		req_free(r);
+	}
+	busy_set(c->rq, q, false);
+	free(q);
+	n->user = NULL;
+}
+
+/* Takes node id and its subtree out of the tree: their requests are answered (parents
+ * first, so answers come top down) and their processes end by pid. */
+static void remove_subtree(struct ctl *c, int32_t id, enum fate fate)
+{
+	struct walk w = { c, fate };
+	topo_walk(c->topo, id, lose_one, &w);
+	topo_walk(c->topo, id, kill_one, NULL);
+	topo_delete(c->topo, id, rq_node_free, c);
+}
+
+/* Carries out removals decided while walking the tree or answering, when nothing is being
+ * walked any more. Every public entry point ends here. */
+static void settle(struct ctl *c)
+{
+	struct buf *d = &c->rq->doomed;
+	for (size_t off = 0; off < d->len; off += 2 * sizeof(int32_t)) {
+		int32_t e[2];
+		memcpy(e, d->data + off, sizeof e);
+		if (topo_get(c->topo, e[0]))
+			remove_subtree(c, e[0], e[1] ? KILLED : GONE);
+	}
+	buf_reset(d);
+}
+
+/* ---- commands ---- */
+
+void rq_create(struct ctl *c, int32_t id, int64_t parent)
+{
+	struct topo_place place;
+	const char *err;
+	if (topo_place(c->topo, id, parent, &place, &err) < 0) {
+		out_printf(c, "Error: %s", err);
+		return;
+	}
+	struct topo_node *n = topo_add(c->topo, id, &place);
+	if (!n)
+		fatal("out of memory");
+	struct req *r = req_new(c, RK_CREATE, id);
+	nodeq_of(n)->create_req = r->id;
+	if (place.parent != TOPO_ROOT) {
+		submit(c, r, topo_get(c->topo, place.parent));
+	} else {	/* the control node starts depth-1 nodes itself */
+		table_put(c->rq, r);
+		r->sent = r->started = true;
+		deadline_set(c, r);
+		if (ctl_spawn(c, id, &n->pid) < 0)
+			finish(c, r, "Error: Cannot start node: %s", strerror(errno));
+	}
+	settle(c);
+}
+
+static void node_request(struct ctl *c, enum req_kind kind, int32_t id)
+{
+	struct topo_node *n = topo_get(c->topo, id);
+	if (!n) {
+		out_line(c, "Error: Not found", 16);
+		return;
+	}
+	submit(c, req_new(c, kind, id), n);
+	settle(c);
+}
+
+void rq_ping(struct ctl *c, int32_t id)
+{
+	node_request(c, RK_PING, id);
+}
+
+void rq_kill(struct ctl *c, int32_t id)
+{
+	node_request(c, RK_KILL, id);
+}
+
+struct pingall_walk {
+	struct ctl *c;
+	struct pingall *g;
+};
+
+static void pingall_one(struct topo_node *n, void *arg)
+{
+	struct pingall_walk *w = arg;
+	struct req *r = req_new(w->c, RK_PINGALL, n->id);
+	r->group = w->g;
+	w->g->waiting++;
+	submit(w->c, r, n);
+}
+
+void rq_pingall(struct ctl *c)
+{
+	struct pingall *g = calloc(1, sizeof *g);
+	if (!g)
+		fatal("out of memory");
+	g->waiting = 1;	/* held until every probe is out */
+	struct pingall_walk w = { c, g };
+	topo_each_sorted(c->topo, pingall_one, &w);
+	if (--g->waiting == 0)
+		group_done(c, g);
+	settle(c);
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	int32_t x, y;
+	memcpy(&x, a, sizeof x);
+	memcpy(&y, b, sizeof y);
+	return (x > y) - (x < y);
+}
+
+static void group_done(struct ctl *c, struct pingall *g)
+{
+	size_t n = g->down.len / sizeof(int32_t);
+	struct buf line = { 0 };
+	buf_puts(&line, n ? "Ok: " : "Ok: -1");
+	if (n)
+		qsort(g->down.data, n, sizeof(int32_t), cmp_id);
+	for (size_t i = 0; i < n; i++) {
+		int32_t id;
+		memcpy(&id, g->down.data + i * sizeof id, sizeof id);
+		buf_printf(&line, i ? ";%d" : "%d", (int)id);
+	}
+	out_line(c, line.data, line.len);
+	buf_free(&line);
+	buf_free(&g->down);
+	free(g);
+}
+
+uint32_t rq_exec_begin(struct ctl *c, int32_t id)
+{
+	struct topo_node *n = topo_get(c->topo, id);
+	if (!n) {
+		out_printf(c, "Error:%d: Not found", (int)id);
+		return 0;
+	}
+	struct req *r = req_new(c, RK_EXEC, id);
+	uint32_t rid = r->id;
+	submit(c, r, n);
+	settle(c);
+	return rid;
+}
+
+void rq_exec_feed(struct ctl *c, uint32_t req, const char *data, size_t len)
+{
+	struct req *r = table_get(c->rq, req);
+	if (!r || r->ended)
+		return;
+	if (buf_append(&r->stage, data, len) < 0)
+		fatal("out of memory");
+	if (r->q->send == r)
+		pump(c, r->q);
+	settle(c);
+}
+
+void rq_exec_end(struct ctl *c, uint32_t req)
+{
+	struct req *r = table_get(c->rq, req);
+	if (!r || r->ended)
+		return;
+	r->ended = true;
+	pump(c, r->q);
+	settle(c);
+}
+
+bool rq_exec_can_feed(struct ctl *c, uint32_t req)
+{
+	struct req *r = table_get(c->rq, req);
+	return !r || r->stage.len - r->stage_off < EXEC_STAGE_MAX;
+}
+
+/* ---- events ---- */
+
+static void exec_answer(struct ctl *c, struct req *r, const struct msg *m)
+{
+	switch (m->code) {
+	case REP_CREDIT:
+		if (r->inflight)
+			r->inflight--;
+		if (r->q->send == r)
+			pump(c, r->q);
+		return;
+	case REP_UNAVAIL:
+		finish_unavailable(c, r);
+		return;
+	}
+	/* Results can be long (search positions): built without a fixed-size buffer. */
+	buf_reset(&r->line);
+	buf_printf(&r->line, m->code == REP_OK ? "Ok:%d" : "Error:%d", (int)r->node);
+	if (m->body_len || m->code != REP_OK) {
+		buf_puts(&r->line, ": ");
+		buf_append(&r->line, m->body, m->body_len);
+	}
+	finish_line(c, r);
+}
+
+static void create_answer(struct ctl *c, struct req *r, const struct msg *m)
+{
+	struct topo_node *n = topo_get(c->topo, r->node);
+	int32_t pid;
+	switch (m->code) {
+	case REP_SPAWNED:
+		if (n && proto_read_i32(m, &pid) == 0 && pid > 0)
+			n->pid = pid;
+		break;
+	case REP_UNAVAIL:
+		finish_unavailable(c, r);
+		break;
+	default:
+		finish(c, r, "Error: %.*s", m->body_len > 200 ? 200 : (int)m->body_len, m->body);
+		break;
+	}
+}
+
+void rq_on_reply(struct ctl *c, const struct msg *m)
+{
+	struct req *r = table_get(c->rq, m->req);
+	if (!r)
+		return;	/* answered already (timed out, or lost): late news is dropped */
+	struct topo_node *n = topo_get(c->topo, r->node);
+	struct nodeq *q = n ? n->user : NULL;
+	if (q && m->code != REP_UNAVAIL)
+		q->last_heard = clock_ms();
+	switch (r->kind) {
+	case RK_EXEC:
+		exec_answer(c, r, m);
+		break;
+	case RK_CREATE:
+		create_answer(c, r, m);
+		break;
+	case RK_PROBE:
+		if (q)
+			q->probe = 0;
+		/* fall through */
+	default:
+		if (m->code != REP_OK)
+			finish_unavailable(c, r);
+		else
+			finish(c, r, r->kind == RK_PING ? "Ok: 1" : "%s", "");
+		break;
+	}
+	settle(c);
+}
+
+void rq_on_hello(struct ctl *c, int32_t id, pid_t pid, const char *endpoint)
+{
+	struct topo_node *n = topo_get(c->topo, id);
+	struct nodeq *q = n ? n->user : NULL;
+	struct req *r = q ? table_get(c->rq, q->create_req) : NULL;
+	if (!n || n->state != NODE_PENDING || !r) {
+		proc_kill(pid, id);	/* taken out while it was starting */
+		return;
+	}
+	n->pid = pid;
+	n->state = NODE_UP;
+	snprintf(n->endpoint, sizeof n->endpoint, "%s", endpoint);
+	q->create_req = 0;
+	q->last_heard = clock_ms();
+	finish(c, r, "Ok: %d", (int)pid);
+	pump(c, q);
+	settle(c);
+}
+
+void rq_on_lost(struct ctl *c, int32_t id, pid_t pid)
+{
+	struct topo_node *n = topo_get(c->topo, id);
+	if (!n || n->state == NODE_LOST || (pid && n->pid != pid))
+		return;	/* stale news of a node taken out (and maybe created again) */
+	struct walk w = { c, LOST };
+	topo_walk(c->topo, id, lose_one, &w);
+	settle(c);
+}
+
+struct by_pid {
+	pid_t pid;
+	struct topo_node *found;
+};
+
+static void match_pid(struct topo_node *n, void *arg)
+{
+	struct by_pid *b = arg;
+	if (n->pid == b->pid)
+		b->found = n;
+}
+
+void rq_on_exit(struct ctl *c, pid_t pid, const char *why)
+{
+	size_t nroots;
+	const int32_t *roots = topo_roots(c->topo, &nroots);
+	struct by_pid b = { pid, NULL };
+	for (size_t i = 0; i < nroots && !b.found; i++) {
+		struct topo_node *n = topo_get(c->topo, roots[i]);
+		if (n)
+			match_pid(n, &b);
+	}
+	struct topo_node *n = b.found;
+	if (!n)
+		return;	/* an orphan adopted from a lost subtree */
+	struct nodeq *q = n->user;
+	struct req *r = q ? table_get(c->rq, q->create_req) : NULL;
+	if (n->state == NODE_PENDING && r)
+		finish(c, r, "Error: Cannot start node: %s", why);
+	else
+		rq_on_lost(c, n->id, pid);
+	settle(c);
+}
+
+/* ---- time ---- */
+
+static int64_t tick_period(struct ctl *c)
+{
+	int64_t p = c->timeout_ms / 8;
+	return p < 5 ? 5 : p;
+}
+
+/* A node with execs outstanding and silent for a while gets a probe; silent for --timeout,
+ * its requests fail. Being busy is not silence: the node's loop answers probes. */
+static void check_busy(struct ctl *c, struct nodeq *q, int64_t now)
+{
+	int64_t since = q->last_heard > q->quiet_since ? q->last_heard : q->quiet_since;
+	int64_t silent = now - since;
+	if (silent >= c->timeout_ms) {
+		for (struct req *r = q->head, *next; r; r = next) {
+			next = r->qnext;
+			if (r->kind == RK_EXEC && r->started && !r->done)
+				finish_unavailable(c, r);
+		}
+		return;
+	}
+	if (silent >= c->timeout_ms / 2 && !q->probe) {
+		struct topo_node *n = topo_get(c->topo, q->id);
+		struct req *r = req_new(c, RK_PROBE, q->id);
+		table_put(c->rq, r);
+		q->probe = r->id;
+		r->sent = r->started = true;
+		if (n && req_path(c, r) == 0 &&
+		    ctl_send_req(c, r->id, OP_PING, 0, r->path, r->npath, NULL, 0) == 0)
+			return;
+		q->probe = 0;
+		finish(c, r, "%s", "");
+	}
+}
+
+void rq_tick(struct ctl *c, int64_t now)
+{
+	struct requests *rq = c->rq;
+	while (rq->dhead && rq->dhead->deadline <= now) {
+		struct req *r = rq->dhead;
+		struct topo_node *n = topo_get(c->topo, r->node);
+		if (r->kind == RK_CREATE && n && n->pid) {
+			proc_kill(n->pid, n->id);
+			finish(c, r, "Error: Cannot start node: no answer from it");
+		} else {
+			finish_unavailable(c, r);
+		}
+	}
+	for (struct nodeq *q = rq->busy, *next; q; q = next) {
+		next = q->bnext;
+		check_busy(c, q, now);
+	}
+	rq->next_tick = rq->busy ? now + tick_period(c) : INT64_MAX;
+	settle(c);
+}
+
+int64_t rq_next_wake(struct ctl *c)
+{
+	struct requests *rq = c->rq;
+	int64_t wake = rq->dhead ? rq->dhead->deadline : INT64_MAX;
+	if (rq->busy && rq->next_tick == INT64_MAX)
+		rq->next_tick = clock_ms() + tick_period(c);
+	return rq->next_tick < wake ? rq->next_tick : wake;
+}
+
+size_t rq_pending(struct ctl *c)
+{
+	return c->rq->count;
+}
+
+static void fail_one(struct topo_node *n, void *arg)
+{
+	struct ctl *c = arg;
+	struct nodeq *q = n->user;
+	for (struct req *r = q ? q->head : NULL, *next; r; r = next) {
+		next = r->qnext;
+		if (!r->done)
+			finish_unavailable(c, r);
+	}
+}
+
+void rq_fail_all(struct ctl *c)
+{
+	topo_each_sorted(c->topo, fail_one, c);
+	while (c->rq->count) {	/* what is not queued: depth-1 creates, probes */
+		for (size_t i = 0; i < c->rq->nbuckets; i++)
+			if (c->rq->table[i])
+				finish_unavailable(c, c->rq->table[i]);
+	}
+	settle(c);
+}
+
+void rq_kill_all(struct ctl *c)
+{
+	size_t n;
+	while (topo_roots(c->topo, &n), n)
+		remove_subtree(c, topo_roots(c->topo, &n)[0], KILLED);
+}
+
+struct requests *rq_new(struct ctl *c)
+{
+	struct requests *rq = calloc(1, sizeof *rq);
+	if (!rq)
+		return NULL;
+	rq->nbuckets = 256;
+	rq->table = calloc(rq->nbuckets, sizeof *rq->table);
+	rq->next_tick = INT64_MAX;
+	if (!rq->table) {
+		free(rq);
+		return NULL;
+	}
+	(void)c;
+	return rq;
+}
+
+void rq_destroy(struct requests **rqp)
+{
+	struct requests *rq = *rqp;
+	if (!rq)
+		return;
+	free(rq->table);
+	buf_free(&rq->doomed);
+	free(rq);
+	*rqp = NULL;
+}

@@ -1,0 +1,61 @@
+/* requests.h - everything the control node has asked and not yet answered.
+ *
+ * Each request is queued at the node it concerns. A node's queue is sent strictly in order
+ * (an exec's pieces all go before the next request) and only once the node is up, so commands
+ * may name a node whose create is still under way. Answers print as they come, except that the
+ * answers of one node's exec, ping and kill print in the order they were given.
+ *
+ * A request fails as unavailable at once when its node is known lost, and otherwise when its
+ * node stops answering liveness probes for --timeout: a busy node still answers them.
+ */
+#ifndef MQTREE_REQUESTS_H
+#define MQTREE_REQUESTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "proto.h"
+
+struct ctl;
+struct topo_node;
+
+struct requests *rq_new(struct ctl *c);
+void rq_destroy(struct requests **rq);
+
+/* Commands. Each prints exactly one answer, now or later. */
+void rq_create(struct ctl *c, int32_t id, int64_t parent);
+void rq_ping(struct ctl *c, int32_t id);
+void rq_pingall(struct ctl *c);
+void rq_kill(struct ctl *c, int32_t id);
+/* exec: begin returns the id the console streams the arguments to (0: already answered);
+ * feed and end with an id that is no longer pending are ignored. */
+uint32_t rq_exec_begin(struct ctl *c, int32_t id);
+void rq_exec_feed(struct ctl *c, uint32_t req, const char *data, size_t len);
+void rq_exec_end(struct ctl *c, uint32_t req);
+/* False while the exec's arguments wait for the node to take them (stop reading input). */
+bool rq_exec_can_feed(struct ctl *c, uint32_t req);
+
+/* Events from the network. */
+void rq_on_reply(struct ctl *c, const struct msg *m);
+void rq_on_hello(struct ctl *c, int32_t id, pid_t pid, const char *endpoint);
+/* Node id (if it still is that pid; 0 matches any) is gone: it and its subtree are lost. */
+void rq_on_lost(struct ctl *c, int32_t id, pid_t pid);
+/* A process this control node started (a depth-1 node) ended. */
+void rq_on_exit(struct ctl *c, pid_t pid, const char *why);
+
+/* Deadlines and liveness: run at rq_next_wake(). */
+void rq_tick(struct ctl *c, int64_t now);
+int64_t rq_next_wake(struct ctl *c);
+/* Requests still waiting for an answer. */
+size_t rq_pending(struct ctl *c);
+/* Answers every pending request as unavailable (exit after its wait). */
+void rq_fail_all(struct ctl *c);
+/* Ends every node by pid and empties the tree. */
+void rq_kill_all(struct ctl *c);
+
+/* The per-node record requests keep (topo_node.user); freed with the node. */
+void rq_node_free(struct topo_node *n, void *arg);
+
+#endif
