@@ -70,7 +70,7 @@ static void child_lost(struct node *n, struct child *c, const char *why)
 		snprintf(text, sizeof text, "Cannot start node: %s", why);
 		reply(n, c->create_req, REP_ERR, text);
 	} else {
-		proto_send_lost(n->up, c->id);
+		proto_send_lost(n->up, c->id, c->pid);
 	}
 	log_debug("child %d lost: %s", (int)c->id, why);
 	child_remove(n, c);
@@ -177,7 +177,7 @@ static void from_parent(struct node *n)
 			if (c && errno == EHOSTUNREACH)
 				child_lost(n, c, "connection closed");
 			else if (!c)
-				proto_send_lost(n->up, next);
+				proto_send_lost(n->up, next, 0);
 		}
 	}
 }

@@ -212,9 +212,12 @@ static int send_bare(void *sock, int32_t to, uint8_t type, int32_t id)
 	return send_parts(sock, to, &m, NULL, NULL, 0);
 }
 
-int proto_send_lost(void *sock, int32_t id)
+int proto_send_lost(void *sock, int32_t id, pid_t pid)
 {
-	return send_bare(sock, PROTO_NO_ROUTE, MSG_LOST, id);
+	unsigned char body[4];
+	struct msg m = { .type = MSG_LOST, .id = id };
+	put_u32(body, (uint32_t)pid);
+	return send_parts(sock, PROTO_NO_ROUTE, &m, NULL, body, sizeof body);
 }
 
 int proto_send_probe(void *sock, int32_t to)

@@ -30,7 +30,7 @@ enum msg_type {
 	MSG_HELLO = 1,	/* up: node `id` joined; body: i32 pid, endpoint */
 	MSG_REQ = 2,	/* down along the path: request `req` for node `id` */
 	MSG_REP = 3,	/* up: answer to request `req` from node `id` */
-	MSG_LOST = 4,	/* up: the sender's child `id` is gone */
+	MSG_LOST = 4,	/* up: the sender's child `id` is gone; body: i32 its pid (0: unknown) */
 	MSG_PROBE = 5,	/* down one hop: checks a child link is still there; dropped */
 	MSG_EXIT = 6,	/* down one hop: end this node (its subtree follows it) */
 	MSG_TYPE_MAX = 6,
@@ -90,13 +90,13 @@ int proto_send_req(void *sock, int32_t to, uint32_t req, uint8_t op, uint8_t fla
 int proto_send_rep(void *sock, uint32_t req, int32_t id, uint8_t code, const void *body,
 		   size_t body_len);
 int proto_send_hello(void *sock, int32_t id, pid_t pid, const char *endpoint);
-int proto_send_lost(void *sock, int32_t id);
+int proto_send_lost(void *sock, int32_t id, pid_t pid);
 int proto_send_probe(void *sock, int32_t to);
 int proto_send_exit(void *sock, int32_t to);
 
 /* Bodies. Readers return 0, or -1 when the body is malformed. */
 int proto_read_hello(const struct msg *m, pid_t *pid, char *endpoint, size_t size);
-int proto_read_i32(const struct msg *m, int32_t *value);	/* OP_CREATE, REP_SPAWNED */
+int proto_read_i32(const struct msg *m, int32_t *value);	/* OP_CREATE, REP_SPAWNED, LOST */
 void proto_put_i32(unsigned char out[4], int32_t value);
 
 void proto_route_id(int32_t id, unsigned char out[PROTO_ROUTE_LEN]);

@@ -1,0 +1,195 @@
+/* The terminal command table: every command and every bad form of it, against a recording
+ * stand-in for the request layer (commands.c only parses and dispatches). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "buf.h"
+#include "control.h"
+#include "requests.h"
+
+static struct buf calls;	/* what the commands did, one line each */
+
+static void record(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void record(const char *fmt, ...)
+{
+	char tmp[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	buf_puts(&calls, tmp);
+	buf_puts(&calls, "\n");
+}
+
+void out_line(struct ctl *c, const char *line, size_t len)
+{
+	record("%.*s", (int)len, line);
+}
+
+void out_printf(struct ctl *c, const char *fmt, ...)
+{
+	char tmp[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	record("%s", tmp);
+}
+
+void ctl_begin_exit(struct ctl *c)
+{
+	record("exit");
+}
+
+void rq_create(struct ctl *c, int32_t id, int64_t parent)
+{
+	record("create %d %lld", (int)id, (long long)parent);
+}
+
+void rq_ping(struct ctl *c, int32_t id)
+{
+	record("ping %d", (int)id);
+}
+
+void rq_pingall(struct ctl *c)
+{
+	record("pingall");
+}
+
+void rq_kill(struct ctl *c, int32_t id)
+{
+	record("kill %d", (int)id);
+}
+
+uint32_t rq_exec_begin(struct ctl *c, int32_t id)
+{
+	record("exec %d", (int)id);
+	return 77;
+}
+
+void rq_exec_feed(struct ctl *c, uint32_t req, const char *data, size_t len)
+{
+	record("feed %u [%.*s]", req, (int)len, data);
+}
+
+static struct ctl ctl;
+
+/* Runs one line; returns what happened, streaming state appended. */
+static const char *run(const char *line, bool complete)
+{
+	uint32_t req = 0;
+	int extra = -1;
+	buf_reset(&calls);
+	if (cmd_line(&ctl, line, strlen(line), complete, &req, &extra))
+		record("stream %u extra %d", req, extra);
+	return calls.len ? calls.data : "";
+}
+
+static int setup(void **state)
+{
+	ctl.set = &cmdset_sum;
+	ctl.kind = TOPO_TREE;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	buf_free(&calls);
+	return 0;
+}
+
+static void test_create(void **state)
+{
+	assert_string_equal(run("create 1 -1", true), "create 1 -1\n");
+	assert_string_equal(run("create 1", true), "create 1 -1\n");
+	assert_string_equal(run("\tcreate   7\t3 ", true), "create 7 3\n");
+	assert_string_equal(run("create 2147483647 0", true), "create 2147483647 0\n");
+	assert_string_equal(run("create", true),
+			    "Error: Missing argument; usage: create ID [PARENT]\n");
+	assert_string_equal(run("create 1 2 3", true),
+			    "Error: Too many arguments; usage: create ID [PARENT]\n");
+	assert_string_equal(run("create x", true), "Error: Invalid id 'x'\n");
+	assert_string_equal(run("create 2147483648", true), "Error: Invalid id '2147483648'\n");
+	assert_string_equal(run("create -1", true), "Error: Invalid id '-1'\n");
+	assert_string_equal(run("create 1 -2", true), "Error: Invalid id '-2'\n");
+	assert_string_equal(run("create 1 y", true), "Error: Invalid id 'y'\n");
+}
+
+static void test_node_commands(void **state)
+{
+	assert_string_equal(run("ping 5", true), "ping 5\n");
+	assert_string_equal(run("ping", true), "Error: Missing argument; usage: ping ID\n");
+	assert_string_equal(run("ping 5 6", true), "Error: Too many arguments; usage: ping ID\n");
+	assert_string_equal(run("ping 0x5", true), "Error: Invalid id '0x5'\n");
+	assert_string_equal(run("kill 3", true), "kill 3\n");
+	assert_string_equal(run("kill", true), "Error: Missing argument; usage: kill ID\n");
+	assert_string_equal(run("pingall", true), "pingall\n");
+	assert_string_equal(run("pingall 1", true), "Error: Too many arguments; usage: pingall\n");
+	assert_string_equal(run("exit", true), "exit\n");
+	assert_string_equal(run("quit", true), "exit\n");
+	assert_string_equal(run("exit now", true), "Error: Too many arguments; usage: exit\n");
+}
+
+static void test_exec(void **state)
+{
+	assert_string_equal(run("exec 5 3 1 2 3", true),
+			    "exec 5\nfeed 77 [ 3 1 2 3]\nstream 77 extra 0\n");
+	assert_string_equal(run("exec 5", true), "exec 5\nfeed 77 []\nstream 77 extra 0\n");
+	assert_string_equal(run("exec", true), "Error: Missing argument; usage: exec ID ARGS...\n");
+	assert_string_equal(run("exec x 1 2", true), "Error: Invalid id 'x'\n");
+	/* a head of a long line: the rest is streamed */
+	assert_string_equal(run("exec 9 100000000 1 2", false),
+			    "exec 9\nfeed 77 [ 100000000 1 2]\nstream 77 extra 0\n");
+	/* a head that ends right after the id might have cut it */
+	assert_string_equal(run("exec 12", false), "Error: Line too long\n");
+	/* search: a bare exec takes the next two lines */
+	ctl.set = &cmdset_search;
+	assert_string_equal(run("exec 4", true), "exec 4\nfeed 77 []\nstream 77 extra 2\n");
+	assert_string_equal(run("exec 4  ", true), "exec 4\nfeed 77 [  ]\nstream 77 extra 2\n");
+	assert_string_equal(run("exec 4 abab ab", true),
+			    "exec 4\nfeed 77 [ abab ab]\nstream 77 extra 0\n");
+	ctl.set = &cmdset_sum;
+}
+
+static void test_bad_lines(void **state)
+{
+	assert_string_equal(run("", true), "");
+	assert_string_equal(run("   \t ", true), "");
+	assert_string_equal(run("# a comment", true), "");
+	assert_string_equal(run("#create 1", true), "");
+	assert_string_equal(run("frobnicate 1", true), "Error: Unknown command 'frobnicate'\n");
+	assert_string_equal(run("CREATE 1", true), "Error: Unknown command 'CREATE'\n");
+	assert_string_equal(run("\x01\xff\xfe garbage", true), "Error: Unknown command '?\?\?'\n");
+	assert_string_equal(run("ping 1 2 3 4 5 6", true),
+			    "Error: Too many arguments; usage: ping ID\n");
+	/* the head of an over-long line that is not an exec */
+	assert_string_equal(run("ping 1", false), "Error: Line too long\n");
+	assert_string_equal(run("# long comment", false), "");
+}
+
+static void test_help(void **state)
+{
+	const char *out = run("help", true);
+	const char *names[] = { "create ID [PARENT]", "exec ID N K1 ... KN", "ping ID", "pingall",
+				"kill ID", "tree", "exit" };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		assert_non_null(strstr(out, names[i]));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_create),
+		cmocka_unit_test(test_node_commands),
+		cmocka_unit_test(test_exec),
+		cmocka_unit_test(test_bad_lines),
+		cmocka_unit_test(test_help),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
