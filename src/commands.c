@@ -112,6 +112,16 @@ static void cmd_tree(struct ctl *c, const struct tokens *t)
 	buf_free(&tp.line);
 }
 
+static void cmd_heartbit(struct ctl *c, const struct tokens *t)
+{
+	int64_t ms;
+	if (parse_uint(&t->tok[1], 86400000, &ms) < 0) {
+		error_token(c, "Invalid period", &t->tok[1]);
+		return;
+	}
+	ctl_heartbit(c, (int32_t)ms);
+}
+
 static void cmd_help_run(struct ctl *c, const struct tokens *t)
 {
 	cmd_help(c);
@@ -130,6 +140,9 @@ static const struct command commands[] = {
 	{ "pingall", "", "every unavailable node, or -1", 0, 0, cmd_pingall, false },
 	{ "kill", "ID", "end node ID and its subtree", 1, 1, cmd_kill, false },
 	{ "tree", "", "show the nodes", 0, 0, cmd_tree, false },
+	{ "heartbit", "MS", "every node reports every MS ms; silent 4*MS: reported (0: stop)",
+	  1, 1, cmd_heartbit, false },
+	{ "heartbeat", "MS", NULL, 1, 1, cmd_heartbit, false },
 	{ "help", "", "this list", 0, 0, cmd_help_run, false },
 	{ "exit", "", "answer what is due, end every node, quit (also: quit)", 0, 0, cmd_exit,
 	  false },

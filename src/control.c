@@ -14,6 +14,7 @@
 
 #include "clock.h"
 #include "console.h"
+#include "heartbit.h"
 #include "log.h"
 #include "proto.h"
 #include "requests.h"
@@ -35,6 +36,46 @@ int ctl_send_req(struct ctl *c, uint32_t req, uint8_t op, uint8_t flags, const i
 	if (errno == EHOSTUNREACH)
 		rq_on_lost(c, path[0], 0);
 	return -1;
+}
+
+static void on_hello(struct ctl *c, int32_t id, pid_t pid, const char *endpoint)
+{
+	rq_on_hello(c, id, pid, endpoint);
+	struct topo_node *n = topo_get(c->topo, id);
+	if (!n || n->state != NODE_UP || n->pid != pid)
+		return;
+	hb_track(c->hb, id, clock_ms());
+	if (n->parent == TOPO_ROOT && hb_period(c->hb))
+		proto_send_period(c->router, id, (int32_t)hb_period(c->hb));
+}
+
+static void on_beat(struct ctl *c, const struct msg *m)
+{
+	long count = proto_beat_count(m);
+	int64_t now = clock_ms();
+	for (long i = 0; i < count; i++) {
+		int32_t id = proto_beat_id(m, (size_t)i);
+		hb_seen(c->hb, id, now);
+		rq_heard(c, id);
+	}
+}
+
+void ctl_heartbit(struct ctl *c, int32_t ms)
+{
+	size_t n;
+	const int32_t *roots = topo_roots(c->topo, &n);
+	hb_set_period(c->hb, ms, clock_ms());
+	for (size_t i = 0; i < n; i++) {
+		struct topo_node *node = topo_get(c->topo, roots[i]);
+		if (node && node->state == NODE_UP)
+			proto_send_period(c->router, roots[i], ms);
+	}
+	out_line(c, "Ok", 2);
+}
+
+static void report_silent(int32_t id, void *arg)
+{
+	out_printf(arg, "Heartbit: node %d is unavailable now", (int)id);
 }
 
 static void from_nodes(struct ctl *c)
@@ -59,7 +100,10 @@ static void from_nodes(struct ctl *c)
 				break;
 			case MSG_HELLO:
 				if (proto_read_hello(&m, &pid, endpoint, sizeof endpoint) == 0)
-					rq_on_hello(c, m.id, pid, endpoint);
+					on_hello(c, m.id, pid, endpoint);
+				break;
+			case MSG_BEAT:
+				on_beat(c, &m);
 				break;
 			case MSG_LOST: {
 				int32_t p = 0;
@@ -164,8 +208,9 @@ static int setup(struct ctl *c)
 	c->topo = topo_new(c->kind);
 	c->rq = rq_new(c);
 	c->con = console_new(c);
+	c->hb = hb_new();
 	c->reprobe.next = INT64_MAX;
-	return c->mon && c->topo && c->rq && c->con ? 0 : -1;
+	return c->mon && c->topo && c->rq && c->con && c->hb ? 0 : -1;
 }
 
 /* Every node ends: asked first, by pid after a grace. As a subreaper we are the parent of
@@ -206,6 +251,7 @@ static void teardown(struct ctl *c)
 	out_flush(c);
 	rq_destroy(&c->rq);
 	topo_destroy(&c->topo);
+	hb_destroy(&c->hb);
 	link_close(&c->mon);
 	link_close(&c->router);
 	if (c->ctx)
@@ -234,6 +280,8 @@ int ctl_run(struct ctl *c)
 			wake = c->reprobe.next;
 		if (c->exiting && c->exit_deadline < wake)
 			wake = c->exit_deadline;
+		if (hb_next(c->hb) < wake)
+			wake = hb_next(c->hb);
 		long timeout = wake == INT64_MAX ? -1 : (long)(wake > now ? wake - now : 0);
 		zmq_pollitem_t items[] = {
 			{ c->router, 0, ZMQ_POLLIN, 0 },
@@ -254,6 +302,7 @@ int ctl_run(struct ctl *c)
 		if (reprobe_due(&c->reprobe, now))
 			probe_roots(c);
 		rq_tick(c, now);
+		hb_check(c->hb, now, report_silent, c);
 		if (items[3].revents)
 			console_read(c->con);
 		console_resume(c->con);

@@ -14,6 +14,7 @@
 
 struct requests;
 struct console;
+struct heartbit;
 
 struct ctl {
 	/* options */
@@ -34,6 +35,7 @@ struct ctl {
 	struct topo *topo;
 	struct requests *rq;
 	struct console *con;
+	struct heartbit *hb;
 
 	bool exiting;		/* no more input; answers still due are awaited */
 	int64_t exit_deadline;
@@ -42,6 +44,8 @@ struct ctl {
 /* control.c */
 int ctl_run(struct ctl *c);
 void ctl_begin_exit(struct ctl *c);
+/* `heartbit MS`: every node reports every MS ms from now on (0: stop). */
+void ctl_heartbit(struct ctl *c, int32_t ms);
 /* Starts a depth-1 node; 0 with *pid, or -1 with errno. */
 int ctl_spawn(struct ctl *c, int32_t id, pid_t *pid);
 /* Sends on the ROUTER to a depth-1 node; a send that finds it gone marks it lost. */

@@ -88,6 +88,51 @@ static void probe_children(struct node *n)
 	}
 }
 
+/* Batches per hop without adding up over depth: a batch waits only if one went up less than
+ * a gap ago, so reports that arrive together from below travel on at once. */
+static int64_t beat_gap(const struct node *n)
+{
+	return n->beat_ms >= 16 ? n->beat_ms / 16 : 1;
+}
+
+static void set_period(struct node *n, int32_t ms)
+{
+	n->beat_ms = ms > 0 ? ms : 0;
+	buf_reset(&n->beats);
+	if (n->beat_ms)
+		n->next_beat = (clock_ms() / n->beat_ms + 1) * n->beat_ms;
+	for (size_t i = 0; i < n->nchildren; i++)
+		if (n->children[i].state == CHILD_UP)
+			proto_send_period(n->down, n->children[i].id, n->beat_ms);
+}
+
+static void beats_add(struct node *n, const int32_t *ids, size_t count)
+{
+	if (n->beat_ms && buf_append(&n->beats, ids, count * sizeof *ids) < 0)
+		log_warn("out of memory: reports dropped");
+}
+
+/* Our own report when due, and what waits to go up when the gap allows. */
+static int64_t beat_timers(struct node *n, int64_t now)
+{
+	if (!n->beat_ms)
+		return INT64_MAX;
+	if (now >= n->next_beat) {
+		beats_add(n, &n->id, 1);
+		n->next_beat = (now / n->beat_ms + 1) * n->beat_ms;
+	}
+	if (n->beats.len && now - n->beat_sent >= beat_gap(n)) {
+		proto_send_beat(n->up, (const int32_t *)(void *)n->beats.data,
+				n->beats.len / sizeof(int32_t));
+		buf_reset(&n->beats);
+		n->beat_sent = now;
+	}
+	int64_t wake = n->next_beat;
+	if (n->beats.len && n->beat_sent + beat_gap(n) < wake)
+		wake = n->beat_sent + beat_gap(n);
+	return wake;
+}
+
 static void do_create(struct node *n, const struct msg *m)
 {
 	int32_t id;
@@ -151,7 +196,7 @@ static void from_parent(struct node *n)
 			zmq_msg_close(&msg);
 			return;
 		}
-		if (rc < 0 || (m.type != MSG_REQ && m.type != MSG_EXIT)) {
+		if (rc < 0 || (m.type != MSG_REQ && m.type != MSG_EXIT && m.type != MSG_PERIOD)) {
 			zmq_msg_close(&msg);	/* PROBE, or not ours to take */
 			continue;
 		}
@@ -159,6 +204,11 @@ static void from_parent(struct node *n)
 			n->stopping = true;
 			zmq_msg_close(&msg);
 			return;
+		}
+		if (m.type == MSG_PERIOD) {
+			set_period(n, m.id);
+			zmq_msg_close(&msg);
+			continue;
 		}
 		if (m.id == n->id) {
 			handle_local(n, &msg, &m);
@@ -194,7 +244,8 @@ static void from_children(struct node *n)
 			zmq_msg_close(&msg);
 			return;
 		}
-		if (rc < 0 || m.type == MSG_REQ || m.type == MSG_PROBE || m.type == MSG_EXIT) {
+		if (rc < 0 || m.type == MSG_REQ || m.type == MSG_PROBE || m.type == MSG_EXIT ||
+		    m.type == MSG_PERIOD) {
 			zmq_msg_close(&msg);
 			continue;
 		}
@@ -203,8 +254,20 @@ static void from_children(struct node *n)
 			zmq_msg_close(&msg);
 			continue;
 		}
-		if (m.type == MSG_HELLO && m.id == from)
+		if (m.type == MSG_BEAT) {
+			long count = proto_beat_count(&m);
+			for (long i = 0; i < count; i++) {
+				int32_t id = proto_beat_id(&m, (size_t)i);
+				beats_add(n, &id, 1);
+			}
+			zmq_msg_close(&msg);
+			continue;
+		}
+		if (m.type == MSG_HELLO && m.id == from) {
 			c->state = CHILD_UP;
+			if (n->beat_ms)	/* it reports at the current period from the start */
+				proto_send_period(n->down, from, n->beat_ms);
+		}
 		proto_forward(n->up, PROTO_NO_ROUTE, &msg);
 	}
 }
@@ -306,6 +369,7 @@ static void teardown(struct node *n)
 	if (n->sigfd >= 0)
 		close(n->sigfd);
 	free(n->children);
+	buf_free(&n->beats);
 }
 
 int node_run(struct node *n)
@@ -326,7 +390,9 @@ int node_run(struct node *n)
 	};
 	while (!n->stopping) {
 		int64_t now = clock_ms();
-		int64_t wake = n->reprobe.next;
+		int64_t wake = beat_timers(n, now);
+		if (n->reprobe.next < wake)
+			wake = n->reprobe.next;
 		if (!n->connected && n->started + CONNECT_DEADLINE_MS < wake)
 			wake = n->started + CONNECT_DEADLINE_MS;
 		long timeout = wake == INT64_MAX ? -1 : (long)(wake > now ? wake - now : 0);

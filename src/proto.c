@@ -144,6 +144,16 @@ int proto_forward(void *sock, int32_t to, zmq_msg_t *msg)
 	return 0;
 }
 
+static void write_header(unsigned char *p, const struct msg *m)
+{
+	p[0] = PROTO_VERSION;
+	p[1] = m->type;
+	p[2] = m->code;
+	p[3] = m->flags;
+	put_u32(p + 4, m->req);
+	put_u32(p + 8, (uint32_t)m->id);
+}
+
 /* Builds header, path and body into one frame and sends it. */
 static int send_parts(void *sock, int32_t to, const struct msg *m, const int32_t *path,
 		      const void *body, size_t body_len)
@@ -153,12 +163,7 @@ static int send_parts(void *sock, int32_t to, const struct msg *m, const int32_t
 	if (zmq_msg_init_size(&msg, off + body_len) < 0)
 		return -1;
 	unsigned char *p = zmq_msg_data(&msg);
-	p[0] = PROTO_VERSION;
-	p[1] = m->type;
-	p[2] = m->code;
-	p[3] = m->flags;
-	put_u32(p + 4, m->req);
-	put_u32(p + 8, (uint32_t)m->id);
+	write_header(p, m);
 	if (m->type == MSG_REQ) {
 		p[12] = (unsigned char)m->npath;
 		p[13] = (unsigned char)(m->npath >> 8);
@@ -228,6 +233,34 @@ int proto_send_probe(void *sock, int32_t to)
 int proto_send_exit(void *sock, int32_t to)
 {
 	return send_bare(sock, to, MSG_EXIT, to);
+}
+
+int proto_send_beat(void *sock, const int32_t *ids, size_t n)
+{
+	struct msg m = { .type = MSG_BEAT, .id = n ? ids[0] : 0 };
+	zmq_msg_t msg;
+	if (zmq_msg_init_size(&msg, HDR + n * 4) < 0)
+		return -1;
+	unsigned char *p = zmq_msg_data(&msg);
+	write_header(p, &m);
+	for (size_t i = 0; i < n; i++)
+		put_u32(p + HDR + i * 4, (uint32_t)ids[i]);
+	return proto_forward(sock, PROTO_NO_ROUTE, &msg);
+}
+
+int proto_send_period(void *sock, int32_t to, int32_t ms)
+{
+	return send_bare(sock, to, MSG_PERIOD, ms);
+}
+
+long proto_beat_count(const struct msg *m)
+{
+	return m->type == MSG_BEAT && m->body_len % 4 == 0 ? (long)(m->body_len / 4) : -1;
+}
+
+int32_t proto_beat_id(const struct msg *m, size_t i)
+{
+	return (int32_t)get_u32((const unsigned char *)m->body + i * 4);
 }
 
 int proto_read_hello(const struct msg *m, pid_t *pid, char *endpoint, size_t size)

@@ -33,7 +33,9 @@ enum msg_type {
 	MSG_LOST = 4,	/* up: the sender's child `id` is gone; body: i32 its pid (0: unknown) */
 	MSG_PROBE = 5,	/* down one hop: checks a child link is still there; dropped */
 	MSG_EXIT = 6,	/* down one hop: end this node (its subtree follows it) */
-	MSG_TYPE_MAX = 6,
+	MSG_BEAT = 7,	/* up one hop: `heartbit` reports; body: i32 ids of the nodes reporting */
+	MSG_PERIOD = 8,	/* down one hop: report every `id` ms from now on (0: stop) */
+	MSG_TYPE_MAX = 8,
 };
 
 enum req_op {
@@ -93,11 +95,16 @@ int proto_send_hello(void *sock, int32_t id, pid_t pid, const char *endpoint);
 int proto_send_lost(void *sock, int32_t id, pid_t pid);
 int proto_send_probe(void *sock, int32_t to);
 int proto_send_exit(void *sock, int32_t to);
+int proto_send_beat(void *sock, const int32_t *ids, size_t n);
+int proto_send_period(void *sock, int32_t to, int32_t ms);
 
 /* Bodies. Readers return 0, or -1 when the body is malformed. */
 int proto_read_hello(const struct msg *m, pid_t *pid, char *endpoint, size_t size);
 int proto_read_i32(const struct msg *m, int32_t *value);	/* OP_CREATE, REP_SPAWNED, LOST */
 void proto_put_i32(unsigned char out[4], int32_t value);
+/* MSG_BEAT: how many ids (-1: malformed), and the i-th. */
+long proto_beat_count(const struct msg *m);
+int32_t proto_beat_id(const struct msg *m, size_t i);
 
 void proto_route_id(int32_t id, unsigned char out[PROTO_ROUTE_LEN]);
 int proto_route_parse(const void *data, size_t size, int32_t *id);

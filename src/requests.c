@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "control.h"
+#include "heartbit.h"
 #include "log.h"
 #include "proc.h"
 #include "topo.h"
@@ -552,6 +553,7 @@ void rq_node_free(struct topo_node *n, void *arg)
 {
 	struct ctl *c = arg;
 	struct nodeq *q = n->user;
+	hb_forget(c->hb, n->id);
 	if (!q)
 		return;
 	queue_flush(c, q);	/* answers that were waiting for their turn */
@@ -774,6 +776,13 @@ static void create_answer(struct ctl *c, struct req *r, const struct msg *m)
 	}
 }
 
+void rq_heard(struct ctl *c, int32_t id)
+{
+	struct topo_node *n = topo_get(c->topo, id);
+	if (n && n->user)
+		((struct nodeq *)n->user)->last_heard = clock_ms();
+}
+
 void rq_on_reply(struct ctl *c, const struct msg *m)
 {
 	struct req *r = table_get(c->rq, m->req);
@@ -781,8 +790,10 @@ void rq_on_reply(struct ctl *c, const struct msg *m)
 		return;	/* answered already (timed out, or lost): late news is dropped */
 	struct topo_node *n = topo_get(c->topo, r->node);
 	struct nodeq *q = n ? n->user : NULL;
-	if (q && m->code != REP_UNAVAIL)
+	if (q && m->code != REP_UNAVAIL) {
 		q->last_heard = clock_ms();
+		hb_seen(c->hb, r->node, q->last_heard);	/* any message counts as a report */
+	}
 	switch (r->kind) {
 	case RK_EXEC:
 		exec_answer(c, r, m);

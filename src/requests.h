@@ -40,6 +40,8 @@ bool rq_exec_can_feed(struct ctl *c, uint32_t req);
 /* Events from the network. */
 void rq_on_reply(struct ctl *c, const struct msg *m);
 void rq_on_hello(struct ctl *c, int32_t id, pid_t pid, const char *endpoint);
+/* A message from node id: it is alive. */
+void rq_heard(struct ctl *c, int32_t id);
 /* Node id (if it still is that pid; 0 matches any) is gone: it and its subtree are lost. */
 void rq_on_lost(struct ctl *c, int32_t id, pid_t pid);
 /* A process this control node started (a depth-1 node) ended. */

@@ -32,6 +32,8 @@ static void worker_piece(struct worker *w, const struct msg *m)
 	int rc = w->set->end(w->state, &w->out);
 	proto_send_rep(w->sock, m->req, w->id, rc == CMDSET_OK ? REP_OK : REP_ERR,
 		       w->out.data, w->out.len);
+	if (w->out.cap > (1u << 20))
+		buf_free(&w->out);	/* an idle node does not keep a huge answer's buffer */
 }
 
 static void *worker_main(void *arg)

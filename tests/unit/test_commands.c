@@ -47,6 +47,11 @@ void ctl_begin_exit(struct ctl *c)
 	record("exit");
 }
 
+void ctl_heartbit(struct ctl *c, int32_t ms)
+{
+	record("heartbit %d", (int)ms);
+}
+
 void rq_create(struct ctl *c, int32_t id, int64_t parent)
 {
 	record("create %d %lld", (int)id, (long long)parent);
@@ -131,6 +136,12 @@ static void test_node_commands(void **state)
 	assert_string_equal(run("kill", true), "Error: Missing argument; usage: kill ID\n");
 	assert_string_equal(run("pingall", true), "pingall\n");
 	assert_string_equal(run("pingall 1", true), "Error: Too many arguments; usage: pingall\n");
+	assert_string_equal(run("heartbit 200", true), "heartbit 200\n");
+	assert_string_equal(run("heartbeat 0", true), "heartbit 0\n");
+	assert_string_equal(run("heartbit", true), "Error: Missing argument; usage: heartbit MS\n");
+	assert_string_equal(run("heartbit -5", true), "Error: Invalid period '-5'\n");
+	assert_string_equal(run("heartbit 1 2", true),
+			    "Error: Too many arguments; usage: heartbit MS\n");
 	assert_string_equal(run("exit", true), "exit\n");
 	assert_string_equal(run("quit", true), "exit\n");
 	assert_string_equal(run("exit now", true), "Error: Too many arguments; usage: exit\n");
