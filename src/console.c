@@ -1,7 +1,7 @@
 /* console.c - reading commands. */
 #include "console.h"
 
-#include <editline/readline.h>
+#include <histedit.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,16 +23,15 @@ struct console {
 	bool interactive;
 	bool stopped;
 	bool eof;
-	bool rl_active;
+	EditLine *el;		/* interactive only */
+	History *hist;
+	bool in_line;		/* a line was just entered: the cursor is on a fresh line */
 	enum mode mode;
 	uint32_t stream;	/* the exec the input is forwarded to */
 	int extra;		/* lines still to join to it */
 	char *buf;
 	size_t start, end;
 };
-
-/* libedit's callback interface has no user pointer. */
-static struct console *rl_console;
 
 struct console *console_new(struct ctl *c)
 {
@@ -141,23 +140,26 @@ static void process(struct console *con)
 		con->start = con->end = 0;
 }
 
-static void on_rl_line(char *line)
+/* A line typed at the terminal. */
+static void on_line(struct console *con, const char *line, size_t len)
 {
-	struct console *con = rl_console;
-	if (!line) {
-		at_eof(con);
-		return;
-	}
-	size_t len = strlen(line);
+	HistEvent ev;
+	con->in_line = true;
 	if (con->mode == IN_STREAM) {	/* a line joined to an exec (search text, pattern) */
 		rq_exec_feed(con->c, con->stream, line, len);
 		stream_line_end(con);
 	} else {
 		if (len)
-			add_history(line);
+			history(con->hist, &ev, H_ENTER, line);
 		dispatch(con, line, len, true);
 	}
-	free(line);
+	con->in_line = false;
+}
+
+static const char *prompt(EditLine *el)
+{
+	(void)el;
+	return "> ";
 }
 
 void console_start(struct console *con)
@@ -165,13 +167,27 @@ void console_start(struct console *con)
 	if (!con->interactive)
 		return;
 	struct ctl *c = con->c;
+	HistEvent ev;
 	printf("mqtree %s: topology %s, exec %s. Type 'help' for the commands.\n",
 	       MQTREE_VERSION, topo_kind_name(c->kind), c->set->name);
 	fflush(stdout);
-	rl_console = con;
-	rl_catch_signals = 0;
-	rl_callback_handler_install("> ", on_rl_line);
-	con->rl_active = true;
+	con->hist = history_init();
+	con->el = el_init("mqtree", stdin, stdout, stderr);
+	if (!con->hist || !con->el) {
+		log_warn("no line editing on this terminal");
+		con->interactive = false;
+		con->buf = malloc(CON_BUF);
+		if (!con->buf)
+			fatal("out of memory");
+		return;
+	}
+	history(con->hist, &ev, H_SETSIZE, 1000);
+	el_set(con->el, EL_EDITOR, "emacs");
+	el_set(con->el, EL_SIGNAL, 0);	/* signals come through our signalfd */
+	el_set(con->el, EL_HIST, history, con->hist);
+	el_set(con->el, EL_PROMPT, prompt);
+	/* Unbuffered: el_gets takes what is there and returns, so the loop never waits. */
+	el_set(con->el, EL_UNBUFFERED, 1);
 }
 
 bool console_wants_input(struct console *con)
@@ -185,10 +201,35 @@ bool console_wants_input(struct console *con)
 	return con->end < CON_BUF || con->start > 0;
 }
 
+static void read_terminal(struct console *con)
+{
+	int n;
+	const char *buf = el_gets(con->el, &n);
+	if (!buf || n <= 0)
+		return;
+	if (n == 1 && buf[0] == '\x04') {	/* Ctrl-D on an empty line */
+		fputs("\n", stdout);
+		at_eof(con);
+		return;
+	}
+	if (buf[n - 1] != '\n' && buf[n - 1] != '\r')
+		return;	/* still typing */
+	char *line = strndup(buf, (size_t)n - 1);
+	if (!line)
+		fatal("out of memory");
+	/* Buffered mode puts the terminal back for the answers; unbuffered again starts a
+	 * fresh line and draws the prompt. */
+	el_set(con->el, EL_UNBUFFERED, 0);
+	on_line(con, line, (size_t)n - 1);
+	free(line);
+	if (!con->stopped)
+		el_set(con->el, EL_UNBUFFERED, 1);
+}
+
 void console_read(struct console *con)
 {
 	if (con->interactive) {
-		rl_callback_read_char();
+		read_terminal(con);
 		return;
 	}
 	if (con->end == CON_BUF && con->start > 0) {
@@ -212,32 +253,40 @@ void console_resume(struct console *con)
 
 void console_interrupt(struct console *con)
 {
-	if (!con->rl_active)
+	if (!con->el || con->stopped)
 		return;
-	rl_replace_line("", 0);
-	fputs("^C\n", stdout);
+	/* Leaving and re-entering unbuffered mode drops the line and draws a new prompt. */
+	el_set(con->el, EL_UNBUFFERED, 0);
+	fputs("\n", stdout);	/* the terminal has echoed ^C */
 	fflush(stdout);
-	rl_on_new_line();
-	rl_redisplay();
+	el_set(con->el, EL_UNBUFFERED, 1);
 }
 
 void console_stop(struct console *con)
 {
 	con->stopped = true;
-	if (con->rl_active) {
-		rl_callback_handler_remove();
-		con->rl_active = false;
-		rl_console = NULL;
+	if (con->el) {
+		el_set(con->el, EL_UNBUFFERED, 0);	/* the terminal as it was */
+		el_end(con->el);
+		con->el = NULL;
+	}
+	if (con->hist) {
+		history_end(con->hist);
+		con->hist = NULL;
 	}
 }
 
 bool console_print_above(struct console *con, const char *line, size_t len)
 {
-	if (!con || !con->rl_active)
+	if (!con || !con->el)
 		return false;
+	if (con->in_line) {	/* libedit draws the next prompt after the line */
+		printf("%.*s\n", (int)len, line);
+		return true;
+	}
 	/* Clear the prompt line, print, then have libedit draw prompt and typing again. */
 	printf("\r\033[K%.*s\n", (int)len, line);
 	fflush(stdout);
-	rl_forced_update_display();
+	el_set(con->el, EL_REFRESH);
 	return true;
 }

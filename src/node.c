@@ -16,9 +16,6 @@
 #include "proto.h"
 #include "proc.h"
 
-/* A node that has not reached its parent by then is an orphan from birth. */
-#define CONNECT_DEADLINE_MS 1500
-
 static struct child *child_find(struct node *n, int32_t id)
 {
 	for (size_t i = 0; i < n->nchildren; i++)
@@ -316,12 +313,11 @@ static void on_monitors(struct node *n, int64_t now)
 	while (link_monitor_read(n->down_mon, &ev, ep, sizeof ep) != 1)
 		if (ev == ZMQ_EVENT_DISCONNECTED)
 			reprobe_start(&n->reprobe, now);
-	while (link_monitor_read(n->up_mon, &ev, ep, sizeof ep) != 1) {
-		if (ev == ZMQ_EVENT_CONNECTED)
-			n->connected = true;
-		else if (ev == ZMQ_EVENT_DISCONNECTED)
-			n->stopping = true;	/* the parent is gone: so is this subtree */
-	}
+	/* The parent is gone, and so is this subtree, when the connection closes or, before
+	 * it was ever made, is refused: on loopback only a closed port refuses. */
+	while (link_monitor_read(n->up_mon, &ev, ep, sizeof ep) != 1)
+		if (ev == ZMQ_EVENT_DISCONNECTED || ev == ZMQ_EVENT_CONNECT_RETRIED)
+			n->stopping = true;
 }
 
 static int setup(struct node *n)
@@ -345,11 +341,10 @@ static int setup(struct node *n)
 		return -1;
 	n->down_mon = link_monitor(n->ctx, n->down, "down", ZMQ_EVENT_DISCONNECTED);
 	n->up_mon = link_monitor(n->ctx, n->up, "up",
-				 ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED);
+				 ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CONNECT_RETRIED);
 	if (!n->down_mon || !n->up_mon || worker_start(n) < 0)
 		return -1;
 	n->reprobe.next = INT64_MAX;
-	n->started = clock_ms();
 	/* Queued until the connection is up; the parent answers the create with it. */
 	return proto_send_hello(n->up, n->id, getpid(), n->endpoint);
 }
@@ -393,8 +388,6 @@ int node_run(struct node *n)
 		int64_t wake = beat_timers(n, now);
 		if (n->reprobe.next < wake)
 			wake = n->reprobe.next;
-		if (!n->connected && n->started + CONNECT_DEADLINE_MS < wake)
-			wake = n->started + CONNECT_DEADLINE_MS;
 		long timeout = wake == INT64_MAX ? -1 : (long)(wake > now ? wake - now : 0);
 		if (zmq_poll(items, 6, timeout) < 0 && errno != EINTR)
 			break;
@@ -411,8 +404,6 @@ int node_run(struct node *n)
 			from_worker(n);
 		if (reprobe_due(&n->reprobe, now))
 			probe_children(n);
-		if (!n->connected && now >= n->started + CONNECT_DEADLINE_MS)
-			n->stopping = true;
 	}
 	teardown(n);
 	return 0;

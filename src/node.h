@@ -46,8 +46,6 @@ struct node {
 	int64_t beat_sent;
 	struct buf beats;	/* i32 ids waiting to go up */
 
-	bool connected;		/* the uplink has been up */
-	int64_t started;
 	bool stopping;
 
 	pthread_t worker;
