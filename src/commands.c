@@ -77,6 +77,13 @@ static void cmd_kill(struct ctl *c, const struct tokens *t)
 		rq_kill(c, id);
 }
 
+static void cmd_remove(struct ctl *c, const struct tokens *t)
+{
+	int32_t id;
+	if (arg_id(c, t, 1, &id) == 0)
+		rq_remove(c, id);
+}
+
 struct tree_print {
 	struct ctl *c;
 	struct buf line;
@@ -139,6 +146,7 @@ static const struct command commands[] = {
 	{ "ping", "ID", "Ok: 1 if node ID answers, Ok: 0 if not", 1, 1, cmd_ping, false },
 	{ "pingall", "", "every unavailable node, or -1", 0, 0, cmd_pingall, false },
 	{ "kill", "ID", "end node ID and its subtree", 1, 1, cmd_kill, false },
+	{ "remove", "ID", "end node ID; its children are joined again", 1, 1, cmd_remove, false },
 	{ "tree", "", "show the nodes", 0, 0, cmd_tree, false },
 	{ "heartbit", "MS", "every node reports every MS ms; silent 4*MS: reported (0: stop)",
 	  1, 1, cmd_heartbit, false },

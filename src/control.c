@@ -16,6 +16,7 @@
 #include "console.h"
 #include "heartbit.h"
 #include "log.h"
+#include "moves.h"
 #include "proto.h"
 #include "requests.h"
 #include "proc.h"
@@ -47,6 +48,16 @@ static void on_hello(struct ctl *c, int32_t id, pid_t pid, const char *endpoint)
 	hb_track(c->hb, id, clock_ms());
 	if (n->parent == TOPO_ROOT && hb_period(c->hb))
 		proto_send_period(c->router, id, (int32_t)hb_period(c->hb));
+}
+
+/* News from the node's parent at the time; a former parent's is stale. */
+static void on_lost(struct ctl *c, const struct msg *m)
+{
+	pid_t pid;
+	int32_t parent;
+	struct topo_node *n = topo_get(c->topo, m->id);
+	if (proto_read_lost(m, &pid, &parent) == 0 && n && n->parent == parent)
+		rq_on_lost(c, m->id, pid);
 }
 
 static void on_beat(struct ctl *c, const struct msg *m)
@@ -96,7 +107,8 @@ static void from_nodes(struct ctl *c)
 		if (rc == 0) {
 			switch (m.type) {
 			case MSG_REP:
-				rq_on_reply(c, &m);
+				if (!mv_on_reply(c, &m))
+					rq_on_reply(c, &m);
 				break;
 			case MSG_HELLO:
 				if (proto_read_hello(&m, &pid, endpoint, sizeof endpoint) == 0)
@@ -105,12 +117,9 @@ static void from_nodes(struct ctl *c)
 			case MSG_BEAT:
 				on_beat(c, &m);
 				break;
-			case MSG_LOST: {
-				int32_t p = 0;
-				proto_read_i32(&m, &p);
-				rq_on_lost(c, m.id, p);
+			case MSG_LOST:
+				on_lost(c, &m);
 				break;
-			}
 			default:
 				break;	/* requests travel down, never to us */
 			}
@@ -209,8 +218,9 @@ static int setup(struct ctl *c)
 	c->rq = rq_new(c);
 	c->con = console_new(c);
 	c->hb = hb_new();
+	c->moves = mv_new();
 	c->reprobe.next = INT64_MAX;
-	return c->mon && c->topo && c->rq && c->con && c->hb ? 0 : -1;
+	return c->mon && c->topo && c->rq && c->con && c->hb && c->moves ? 0 : -1;
 }
 
 /* Every node ends: asked first, by pid after a grace. As a subreaper we are the parent of
@@ -252,6 +262,7 @@ static void teardown(struct ctl *c)
 	rq_destroy(&c->rq);
 	topo_destroy(&c->topo);
 	hb_destroy(&c->hb);
+	mv_destroy(&c->moves);
 	link_close(&c->mon);
 	link_close(&c->router);
 	if (c->ctx)
@@ -282,6 +293,8 @@ int ctl_run(struct ctl *c)
 			wake = c->exit_deadline;
 		if (hb_next(c->hb) < wake)
 			wake = hb_next(c->hb);
+		if (mv_next_wake(c) < wake)
+			wake = mv_next_wake(c);
 		long timeout = wake == INT64_MAX ? -1 : (long)(wake > now ? wake - now : 0);
 		zmq_pollitem_t items[] = {
 			{ c->router, 0, ZMQ_POLLIN, 0 },
@@ -302,6 +315,7 @@ int ctl_run(struct ctl *c)
 		if (reprobe_due(&c->reprobe, now))
 			probe_roots(c);
 		rq_tick(c, now);
+		mv_tick(c, now);
 		hb_check(c->hb, now, report_silent, c);
 		if (items[3].revents)
 			console_read(c->con);

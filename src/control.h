@@ -15,6 +15,7 @@
 struct requests;
 struct console;
 struct heartbit;
+struct moves;
 
 struct ctl {
 	/* options */
@@ -36,6 +37,7 @@ struct ctl {
 	struct requests *rq;
 	struct console *con;
 	struct heartbit *hb;
+	struct moves *moves;
 
 	bool exiting;		/* no more input; answers still due are awaited */
 	int64_t exit_deadline;

@@ -67,7 +67,7 @@ static void child_lost(struct node *n, struct child *c, const char *why)
 		snprintf(text, sizeof text, "Cannot start node: %s", why);
 		reply(n, c->create_req, REP_ERR, text);
 	} else {
-		proto_send_lost(n->up, c->id, c->pid);
+		proto_send_lost(n->up, c->id, c->pid, n->id);
 	}
 	log_debug("child %d lost: %s", (int)c->id, why);
 	child_remove(n, c);
@@ -161,6 +161,46 @@ static void do_create(struct node *n, const struct msg *m)
 	proto_send_rep(n->up, m->req, n->id, REP_SPAWNED, body, sizeof body);
 }
 
+static void *uplink(struct node *n, const char *endpoint, void **mon)
+{
+	char name[32];
+	void *up = link_dealer(n->ctx, n->id, endpoint);
+	snprintf(name, sizeof name, "up-%u", ++n->uplinks);
+	/* The parent is gone, and so is this subtree, when the connection closes or, before
+	 * it was ever made, is refused: on loopback only a closed port refuses. */
+	*mon = up ? link_monitor(n->ctx, up, name,
+				 ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CONNECT_RETRIED) : NULL;
+	if (up && !*mon)
+		link_close(&up);
+	return up;
+}
+
+/* Joins another parent: HELLO there first (answers travel the new way from now on), BYE
+ * to the old parent last, and the old link is closed with time to flush what it still
+ * carries. Requests for this subtree are held by the control node meanwhile. */
+static void do_move(struct node *n, const struct msg *m)
+{
+	char endpoint[256];
+	void *mon;
+	if (m->body_len == 0 || m->body_len >= sizeof endpoint)
+		return;
+	memcpy(endpoint, m->body, m->body_len);
+	endpoint[m->body_len] = '\0';
+	void *up = uplink(n, endpoint, &mon);
+	if (!up) {
+		reply(n, m->req, REP_ERR, "Cannot move: no link to the new parent");
+		return;
+	}
+	proto_send_hello(up, n->id, getpid(), n->endpoint);
+	proto_send_bye(n->up, n->id);
+	int linger = 1000;
+	zmq_setsockopt(n->up, ZMQ_LINGER, &linger, sizeof linger);
+	zmq_close(n->up);
+	link_close(&n->up_mon);
+	n->up = up;
+	n->up_mon = mon;
+}
+
 /* A request whose target is this node. */
 static void handle_local(struct node *n, zmq_msg_t *msg, const struct msg *m)
 {
@@ -176,6 +216,9 @@ static void handle_local(struct node *n, zmq_msg_t *msg, const struct msg *m)
 		break;
 	case OP_KILL:
 		n->stopping = true;
+		break;
+	case OP_MOVE:
+		do_move(n, m);
 		break;
 	}
 	zmq_msg_close(msg);
@@ -224,9 +267,23 @@ static void from_parent(struct node *n)
 			if (c && errno == EHOSTUNREACH)
 				child_lost(n, c, "connection closed");
 			else if (!c)
-				proto_send_lost(n->up, next, 0);
+				proto_send_lost(n->up, next, 0, n->id);
 		}
 	}
+}
+
+static struct child *adopt(struct node *n, const struct msg *m)
+{
+	pid_t pid;
+	char endpoint[256];
+	if (proto_read_hello(m, &pid, endpoint, sizeof endpoint) < 0)
+		return NULL;
+	struct child *c = child_add(n, m->id);
+	if (c) {
+		c->pid = pid;
+		c->state = CHILD_SPAWNED;	/* becomes UP with this HELLO */
+	}
+	return c;
 }
 
 static void from_children(struct node *n)
@@ -247,7 +304,14 @@ static void from_children(struct node *n)
 			continue;
 		}
 		struct child *c = child_find(n, from);
+		if (!c && m.type == MSG_HELLO && m.id == from)
+			c = adopt(n, &m);	/* a node moving here */
 		if (!c) {	/* not a child of ours: nothing it says is trusted */
+			zmq_msg_close(&msg);
+			continue;
+		}
+		if (m.type == MSG_BYE) {	/* it has moved on: no loss to report */
+			child_remove(n, c);
 			zmq_msg_close(&msg);
 			continue;
 		}
@@ -313,8 +377,6 @@ static void on_monitors(struct node *n, int64_t now)
 	while (link_monitor_read(n->down_mon, &ev, ep, sizeof ep) != 1)
 		if (ev == ZMQ_EVENT_DISCONNECTED)
 			reprobe_start(&n->reprobe, now);
-	/* The parent is gone, and so is this subtree, when the connection closes or, before
-	 * it was ever made, is refused: on loopback only a closed port refuses. */
 	while (link_monitor_read(n->up_mon, &ev, ep, sizeof ep) != 1)
 		if (ev == ZMQ_EVENT_DISCONNECTED || ev == ZMQ_EVENT_CONNECT_RETRIED)
 			n->stopping = true;
@@ -336,13 +398,11 @@ static int setup(struct node *n)
 	link_raise_fd_limit();
 	n->ctx = link_ctx_new();
 	n->down = link_router(n->ctx, n->endpoint, sizeof n->endpoint);
-	n->up = link_dealer(n->ctx, n->id, n->parent_endpoint);
+	n->up = uplink(n, n->parent_endpoint, &n->up_mon);
 	if (!n->down || !n->up)
 		return -1;
 	n->down_mon = link_monitor(n->ctx, n->down, "down", ZMQ_EVENT_DISCONNECTED);
-	n->up_mon = link_monitor(n->ctx, n->up, "up",
-				 ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CONNECT_RETRIED);
-	if (!n->down_mon || !n->up_mon || worker_start(n) < 0)
+	if (!n->down_mon || worker_start(n) < 0)
 		return -1;
 	n->reprobe.next = INT64_MAX;
 	/* Queued until the connection is up; the parent answers the create with it. */
@@ -375,15 +435,15 @@ int node_run(struct node *n)
 		teardown(n);
 		return 1;
 	}
-	zmq_pollitem_t items[] = {
-		{ n->up, 0, ZMQ_POLLIN, 0 },
-		{ n->down, 0, ZMQ_POLLIN, 0 },
-		{ n->work, 0, ZMQ_POLLIN, 0 },
-		{ n->up_mon, 0, ZMQ_POLLIN, 0 },
-		{ n->down_mon, 0, ZMQ_POLLIN, 0 },
-		{ NULL, n->sigfd, ZMQ_POLLIN, 0 },
-	};
 	while (!n->stopping) {
+		zmq_pollitem_t items[] = {	/* a move replaces the uplink */
+			{ n->up, 0, ZMQ_POLLIN, 0 },
+			{ n->down, 0, ZMQ_POLLIN, 0 },
+			{ n->work, 0, ZMQ_POLLIN, 0 },
+			{ n->up_mon, 0, ZMQ_POLLIN, 0 },
+			{ n->down_mon, 0, ZMQ_POLLIN, 0 },
+			{ NULL, n->sigfd, ZMQ_POLLIN, 0 },
+		};
 		int64_t now = clock_ms();
 		int64_t wake = beat_timers(n, now);
 		if (n->reprobe.next < wake)
@@ -402,8 +462,10 @@ int node_run(struct node *n)
 			from_children(n);
 		if (items[2].revents)
 			from_worker(n);
-		if (reprobe_due(&n->reprobe, now))
+		if (reprobe_due(&n->reprobe, now)) {
+			from_children(n);	/* a BYE that came before the close */
 			probe_children(n);
+		}
 	}
 	teardown(n);
 	return 0;

@@ -15,7 +15,7 @@ enum child_state { CHILD_SPAWNED, CHILD_UP };
 
 struct child {
 	int32_t id;
-	pid_t pid;		/* 0 when this process did not start it */
+	pid_t pid;		/* its process (started here, or said in its HELLO) */
 	uint32_t create_req;	/* the OP_CREATE that started it, until its HELLO */
 	enum child_state state;
 };
@@ -31,6 +31,7 @@ struct node {
 	void *up;		/* DEALER to the parent */
 	void *down;		/* ROUTER for the children */
 	void *up_mon, *down_mon;
+	unsigned uplinks;	/* uplinks opened so far, to name their monitors */
 	void *work;		/* PAIR to the worker thread */
 	int sigfd;
 

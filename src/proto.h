@@ -30,12 +30,14 @@ enum msg_type {
 	MSG_HELLO = 1,	/* up: node `id` joined; body: i32 pid, endpoint */
 	MSG_REQ = 2,	/* down along the path: request `req` for node `id` */
 	MSG_REP = 3,	/* up: answer to request `req` from node `id` */
-	MSG_LOST = 4,	/* up: the sender's child `id` is gone; body: i32 its pid (0: unknown) */
+	MSG_LOST = 4,	/* up: child `id` is gone; body: i32 its pid (0: unknown), i32 the parent
+			 * that lost it */
 	MSG_PROBE = 5,	/* down one hop: checks a child link is still there; dropped */
 	MSG_EXIT = 6,	/* down one hop: end this node (its subtree follows it) */
 	MSG_BEAT = 7,	/* up one hop: `heartbit` reports; body: i32 ids of the nodes reporting */
 	MSG_PERIOD = 8,	/* down one hop: report every `id` ms from now on (0: stop) */
-	MSG_TYPE_MAX = 8,
+	MSG_BYE = 9,	/* up one hop: the sender has moved to another parent; not forwarded */
+	MSG_TYPE_MAX = 9,
 };
 
 enum req_op {
@@ -43,7 +45,9 @@ enum req_op {
 	OP_EXEC = 2,	/* a piece of an exec's argument stream; flags below */
 	OP_CREATE = 3,	/* start a child; body: i32 new id */
 	OP_KILL = 4,	/* end the target and its subtree */
-	OP_MAX = 4,
+	OP_MOVE = 5,	/* join another parent; body: its endpoint. The HELLO that comes from
+			 * the new place answers it */
+	OP_MAX = 5,
 };
 
 enum { EXEC_FIRST = 1, EXEC_LAST = 2 };	/* OP_EXEC flags */
@@ -92,7 +96,8 @@ int proto_send_req(void *sock, int32_t to, uint32_t req, uint8_t op, uint8_t fla
 int proto_send_rep(void *sock, uint32_t req, int32_t id, uint8_t code, const void *body,
 		   size_t body_len);
 int proto_send_hello(void *sock, int32_t id, pid_t pid, const char *endpoint);
-int proto_send_lost(void *sock, int32_t id, pid_t pid);
+int proto_send_lost(void *sock, int32_t id, pid_t pid, int32_t parent);
+int proto_send_bye(void *sock, int32_t id);
 int proto_send_probe(void *sock, int32_t to);
 int proto_send_exit(void *sock, int32_t to);
 int proto_send_beat(void *sock, const int32_t *ids, size_t n);
@@ -100,7 +105,8 @@ int proto_send_period(void *sock, int32_t to, int32_t ms);
 
 /* Bodies. Readers return 0, or -1 when the body is malformed. */
 int proto_read_hello(const struct msg *m, pid_t *pid, char *endpoint, size_t size);
-int proto_read_i32(const struct msg *m, int32_t *value);	/* OP_CREATE, REP_SPAWNED, LOST */
+int proto_read_i32(const struct msg *m, int32_t *value);	/* OP_CREATE, REP_SPAWNED */
+int proto_read_lost(const struct msg *m, pid_t *pid, int32_t *parent);
 void proto_put_i32(unsigned char out[4], int32_t value);
 /* MSG_BEAT: how many ids (-1: malformed), and the i-th. */
 long proto_beat_count(const struct msg *m);

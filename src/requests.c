@@ -12,6 +12,7 @@
 #include "control.h"
 #include "heartbit.h"
 #include "log.h"
+#include "moves.h"
 #include "proc.h"
 #include "topo.h"
 
@@ -22,7 +23,8 @@
 enum req_kind {
 	RK_EXEC,
 	RK_PING,
-	RK_KILL,	/* carried out locally once the node is no longer being created */
+	RK_KILL,	/* carried out locally once the answers before it are in */
+	RK_REMOVE,	/* likewise, by a move job (moves.c) */
 	RK_CREATE,	/* queued at the parent; `node` is the new node */
 	RK_PINGALL,	/* one probe of a pingall; `group` collects them */
 	RK_PROBE,	/* liveness probe for a node with execs outstanding; prints nothing */
@@ -65,6 +67,8 @@ struct nodeq {
 	size_t outstanding;	/* execs sent and not answered */
 	int64_t quiet_since, last_heard;
 	uint32_t probe;		/* probe in flight, 0 if none */
+	bool held;		/* moving: nothing is sent until it has arrived */
+	int32_t adopt, adopt_from;	/* list insertion: the child to take over once up */
 	struct nodeq *bprev, *bnext;	/* busy list: outstanding > 0 */
 	bool busy;
 };
@@ -82,7 +86,8 @@ struct requests {
 
 static bool is_ordered(const struct req *r)
 {
-	return r->kind == RK_EXEC || r->kind == RK_PING || r->kind == RK_KILL;
+	return r->kind == RK_EXEC || r->kind == RK_PING || r->kind == RK_KILL ||
+	       r->kind == RK_REMOVE;
 }
 
 /* ---- table ---- */
@@ -177,6 +182,7 @@ static struct nodeq *nodeq_of(struct topo_node *n)
 		if (!q)
 			fatal("out of memory");
 		q->id = n->id;
+		q->adopt = q->adopt_from = TOPO_NONE;
 		n->user = q;
 	}
 	return n->user;
@@ -236,14 +242,19 @@ static void queue_unlink(struct nodeq *q, struct req *r)
 
 /* ---- life of a request ---- */
 
+uint32_t rq_new_id(struct ctl *c)
+{
+	if (++c->rq->next_id == 0)
+		c->rq->next_id = 1;	/* 0 means "no request" */
+	return c->rq->next_id;
+}
+
 static struct req *req_new(struct ctl *c, enum req_kind kind, int32_t node)
 {
 	struct req *r = calloc(1, sizeof *r);
 	if (!r)
 		fatal("out of memory");
-	if (++c->rq->next_id == 0)
-		c->rq->next_id = 1;	/* 0 means "no request" */
-	r->id = c->rq->next_id;
+	r->id = rq_new_id(c);
 	r->kind = kind;
 	r->node = node;
 	r->deadline = INT64_MAX;
@@ -318,8 +329,8 @@ static void finish_line(struct ctl *c, struct req *r)
 		if (g && --g->waiting == 0)
 			group_done(c, g);
 	}
-	if (q && q->send && q->send->kind == RK_KILL)
-		pump(c, q);	/* a kill waiting for this answer */
+	if (q && q->send && (q->send->kind == RK_KILL || q->send->kind == RK_REMOVE))
+		pump(c, q);	/* waiting for this answer */
 }
 
 static void finish(struct ctl *c, struct req *r, const char *fmt, ...)
@@ -352,6 +363,9 @@ static void finish_unavailable(struct ctl *c, struct req *r)
 		doom(c, r->node, true);
 		finish(c, r, "Ok");
 		break;
+	case RK_REMOVE:
+		finish(c, r, "Error: Node is unavailable");
+		break;
 	case RK_CREATE:
 		finish(c, r, "Error: Parent is unavailable");
 		break;
@@ -374,6 +388,7 @@ static void finish_gone(struct ctl *c, struct req *r)
 		break;
 	case RK_PING:
 	case RK_KILL:
+	case RK_REMOVE:
 		finish(c, r, "Error: Not found");
 		break;
 	case RK_CREATE:
@@ -456,7 +471,7 @@ static void exec_pump(struct ctl *c, struct req *r)
 static void pump(struct ctl *c, struct nodeq *q)
 {
 	struct topo_node *n = topo_get(c->topo, q->id);
-	if (!n || n->state != NODE_UP)
+	if (!n || n->state != NODE_UP || q->held)
 		return;
 	while (q->send) {
 		struct req *r = q->send;
@@ -472,6 +487,12 @@ static void pump(struct ctl *c, struct nodeq *q)
 					return;	/* after the answers given before it */
 				r->sent = true;
 				finish_unavailable(c, r);
+				return;
+			case RK_REMOVE:
+				if (q->head != r)
+					return;
+				r->sent = true;
+				mv_remove(c, r->id, r->node);	/* answers it when done */
 				return;
 			case RK_CREATE: {
 				unsigned char body[4];
@@ -584,8 +605,16 @@ static void settle(struct ctl *c)
 	for (size_t off = 0; off < d->len; off += 2 * sizeof(int32_t)) {
 		int32_t e[2];
 		memcpy(e, d->data + off, sizeof e);
-		if (topo_get(c->topo, e[0]))
-			remove_subtree(c, e[0], e[1] ? KILLED : GONE);
+		struct topo_node *n = topo_get(c->topo, e[0]);
+		struct nodeq *q = n ? n->user : NULL;
+		if (!n)
+			continue;
+		if (q && q->adopt != TOPO_NONE && topo_get(c->topo, q->adopt)) {
+			/* it never came up: the child it was to take over stays where it is */
+			topo_move(c->topo, q->adopt, q->adopt_from, 0);
+			rq_hold(c, q->adopt, false);
+		}
+		remove_subtree(c, e[0], e[1] ? KILLED : GONE);
 	}
 	buf_reset(d);
 }
@@ -605,6 +634,11 @@ void rq_create(struct ctl *c, int32_t id, int64_t parent)
 		fatal("out of memory");
 	struct req *r = req_new(c, RK_CREATE, id);
 	nodeq_of(n)->create_req = r->id;
+	if (place.adopt != TOPO_NONE) {	/* list: the old child waits to move under it */
+		nodeq_of(n)->adopt = place.adopt;
+		nodeq_of(n)->adopt_from = place.parent;
+		rq_hold(c, place.adopt, true);
+	}
 	if (place.parent != TOPO_ROOT) {
 		submit(c, r, topo_get(c->topo, place.parent));
 	} else {	/* the control node starts depth-1 nodes itself */
@@ -626,6 +660,11 @@ static void node_request(struct ctl *c, enum req_kind kind, int32_t id)
 	}
 	submit(c, req_new(c, kind, id), n);
 	settle(c);
+}
+
+void rq_remove(struct ctl *c, int32_t id)
+{
+	node_request(c, RK_REMOVE, id);
 }
 
 void rq_ping(struct ctl *c, int32_t id)
@@ -733,6 +772,45 @@ bool rq_exec_can_feed(struct ctl *c, uint32_t req)
 	return !r || r->stage.len - r->stage_off < EXEC_STAGE_MAX;
 }
 
+/* ---- moves ---- */
+
+static void hold_one(struct topo_node *n, void *arg)
+{
+	struct nodeq *q = nodeq_of(n);
+	q->held = *(bool *)arg;
+	for (struct req *r = q->head; r; r = r->qnext) {	/* paths change */
+		free(r->path);
+		r->path = NULL;
+	}
+}
+
+static void pump_one(struct topo_node *n, void *arg)
+{
+	if (n->user)
+		pump(arg, n->user);
+}
+
+void rq_hold(struct ctl *c, int32_t id, bool hold)
+{
+	if (!topo_get(c->topo, id))
+		return;
+	topo_walk(c->topo, id, hold_one, &hold);
+	if (!hold)
+		topo_walk(c->topo, id, pump_one, c);
+	settle(c);
+}
+
+void rq_answer(struct ctl *c, uint32_t req, const char *line, bool remove_node)
+{
+	struct req *r = table_get(c->rq, req);
+	if (!r)
+		return;	/* answered already: its node was lost meanwhile */
+	if (remove_node)
+		doom(c, r->node, true);
+	finish(c, r, "%s", line);
+	settle(c);
+}
+
 /* ---- events ---- */
 
 static void exec_answer(struct ctl *c, struct req *r, const struct msg *m)
@@ -820,6 +898,11 @@ void rq_on_hello(struct ctl *c, int32_t id, pid_t pid, const char *endpoint)
 	struct topo_node *n = topo_get(c->topo, id);
 	struct nodeq *q = n ? n->user : NULL;
 	struct req *r = q ? table_get(c->rq, q->create_req) : NULL;
+	if (n && n->state == NODE_UP && n->pid == pid) {
+		mv_on_hello(c, id);	/* it has arrived at its new parent */
+		settle(c);
+		return;
+	}
 	if (!n || n->state != NODE_PENDING || !r) {
 		proc_kill(pid, id);	/* taken out while it was starting */
 		return;
@@ -829,7 +912,12 @@ void rq_on_hello(struct ctl *c, int32_t id, pid_t pid, const char *endpoint)
 	snprintf(n->endpoint, sizeof n->endpoint, "%s", endpoint);
 	q->create_req = 0;
 	q->last_heard = clock_ms();
-	finish(c, r, "Ok: %d", (int)pid);
+	if (q->adopt != TOPO_NONE && topo_get(c->topo, q->adopt)) {
+		mv_adopt(c, r->id, id, q->adopt, q->adopt_from);	/* answers the create */
+		q->adopt = TOPO_NONE;
+	} else {
+		finish(c, r, "Ok: %d", (int)pid);
+	}
 	pump(c, q);
 	settle(c);
 }

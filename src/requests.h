@@ -29,6 +29,7 @@ void rq_create(struct ctl *c, int32_t id, int64_t parent);
 void rq_ping(struct ctl *c, int32_t id);
 void rq_pingall(struct ctl *c);
 void rq_kill(struct ctl *c, int32_t id);
+void rq_remove(struct ctl *c, int32_t id);
 /* exec: begin returns the id the console streams the arguments to (0: already answered);
  * feed and end with an id that is no longer pending are ignored. */
 uint32_t rq_exec_begin(struct ctl *c, int32_t id);
@@ -40,6 +41,12 @@ bool rq_exec_can_feed(struct ctl *c, uint32_t req);
 /* Events from the network. */
 void rq_on_reply(struct ctl *c, const struct msg *m);
 void rq_on_hello(struct ctl *c, int32_t id, pid_t pid, const char *endpoint);
+/* For moves.c: a fresh request id; holding (and releasing) the requests of a subtree while
+ * it moves; answering a remove or create, taking node `remove_node` out when told. */
+uint32_t rq_new_id(struct ctl *c);
+void rq_hold(struct ctl *c, int32_t id, bool hold);
+void rq_answer(struct ctl *c, uint32_t req, const char *line, bool remove_node);
+
 /* A message from node id: it is alive. */
 void rq_heard(struct ctl *c, int32_t id);
 /* Node id (if it still is that pid; 0 matches any) is gone: it and its subtree are lost. */

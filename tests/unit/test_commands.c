@@ -72,6 +72,11 @@ void rq_kill(struct ctl *c, int32_t id)
 	record("kill %d", (int)id);
 }
 
+void rq_remove(struct ctl *c, int32_t id)
+{
+	record("remove %d", (int)id);
+}
+
 uint32_t rq_exec_begin(struct ctl *c, int32_t id)
 {
 	record("exec %d", (int)id);
@@ -134,6 +139,8 @@ static void test_node_commands(void **state)
 	assert_string_equal(run("ping 0x5", true), "Error: Invalid id '0x5'\n");
 	assert_string_equal(run("kill 3", true), "kill 3\n");
 	assert_string_equal(run("kill", true), "Error: Missing argument; usage: kill ID\n");
+	assert_string_equal(run("remove 4", true), "remove 4\n");
+	assert_string_equal(run("remove 1.5", true), "Error: Invalid id '1.5'\n");
 	assert_string_equal(run("pingall", true), "pingall\n");
 	assert_string_equal(run("pingall 1", true), "Error: Too many arguments; usage: pingall\n");
 	assert_string_equal(run("heartbit 200", true), "heartbit 200\n");
@@ -188,7 +195,7 @@ static void test_help(void **state)
 {
 	const char *out = run("help", true);
 	const char *names[] = { "create ID [PARENT]", "exec ID N K1 ... KN", "ping ID", "pingall",
-				"kill ID", "tree", "exit" };
+				"kill ID", "remove ID", "tree", "heartbit MS", "exit" };
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		assert_non_null(strstr(out, names[i]));
 }

@@ -100,12 +100,22 @@ static void test_rep_hello_lost(void **state)
 	assert_int_equal(proto_read_hello(&m, &pid, ep, 10), -1);	/* does not fit */
 	zmq_msg_close(&msg);
 
-	assert_int_equal(proto_send_lost(p->a, 3, 777), 0);
+	assert_int_equal(proto_send_lost(p->a, 3, 777, 12), 0);
 	recv_one(p, &msg, &m);
 	assert_int_equal(m.type, MSG_LOST);
 	assert_int_equal(m.id, 3);
-	assert_int_equal(proto_read_i32(&m, &v), 0);
-	assert_int_equal(v, 777);
+	assert_int_equal(proto_read_lost(&m, &pid, &v), 0);
+	assert_int_equal(pid, 777);
+	assert_int_equal(v, 12);
+	assert_int_equal(proto_read_i32(&m, &v), -1);	/* not a 4-byte body */
+	zmq_msg_close(&msg);
+
+	int32_t ids[] = { 4, 2147483647, 0 };
+	assert_int_equal(proto_send_beat(p->a, ids, 3), 0);
+	recv_one(p, &msg, &m);
+	assert_int_equal(proto_beat_count(&m), 3);
+	assert_int_equal(proto_beat_id(&m, 1), 2147483647);
+	assert_int_equal(proto_beat_id(&m, 2), 0);
 	zmq_msg_close(&msg);
 }
 

@@ -1,0 +1,196 @@
+/* moves.c - move jobs, run one at a time. */
+#include "moves.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "control.h"
+#include "log.h"
+#include "requests.h"
+
+struct job {
+	uint32_t req;		/* the remove or create it answers */
+	int32_t subject;	/* the removed node, or the new node */
+	bool remove;
+	int32_t from;		/* adoption: the child's parent in fact, not yet in the model */
+	struct topo_move *moves;
+	size_t n, done;
+	bool started;
+	uint32_t move_req;	/* the OP_MOVE in flight, 0 if none */
+	int64_t deadline;
+	struct job *next;
+};
+
+struct moves {
+	struct job *head, *tail;
+};
+
+struct moves *mv_new(void)
+{
+	return calloc(1, sizeof(struct moves));
+}
+
+static void job_free(struct job *j)
+{
+	free(j->moves);
+	free(j);
+}
+
+void mv_destroy(struct moves **mvp)
+{
+	struct moves *mv = *mvp;
+	if (!mv)
+		return;
+	while (mv->head) {
+		struct job *j = mv->head;
+		mv->head = j->next;
+		job_free(j);
+	}
+	free(mv);
+	*mvp = NULL;
+}
+
+static void step(struct ctl *c, struct job *j);
+
+static void enqueue(struct ctl *c, struct job *j)
+{
+	struct moves *mv = c->moves;
+	if (mv->tail)
+		mv->tail->next = j;
+	else
+		mv->head = j;
+	mv->tail = j;
+	if (mv->head == j)
+		step(c, j);
+}
+
+/* The job is over: the subtrees it held go on by their new paths, its request is answered
+ * and the next job starts. */
+static void job_end(struct ctl *c, struct job *j, const char *answer)
+{
+	struct moves *mv = c->moves;
+	mv->head = j->next;
+	if (!mv->head)
+		mv->tail = NULL;
+	for (size_t i = 0; i < j->n; i++)
+		rq_hold(c, j->moves[i].id, false);
+	if (topo_get(c->topo, j->subject))
+		rq_hold(c, j->subject, false);
+	rq_answer(c, j->req, answer, j->remove && j->done == j->n);
+	job_free(j);
+	if (mv->head)
+		step(c, mv->head);
+}
+
+/* Sends the next move, or ends the job when none is left. */
+static void step(struct ctl *c, struct job *j)
+{
+	if (!j->started) {
+		j->started = true;
+		rq_hold(c, j->remove ? j->subject : j->moves[0].id, true);
+	}
+	while (j->done < j->n) {
+		struct topo_move *m = &j->moves[j->done];
+		struct topo_node *node = topo_get(c->topo, m->id);
+		struct topo_node *parent = topo_get(c->topo, m->parent);
+		if (!node || (m->parent != TOPO_ROOT && (!parent || parent->state != NODE_UP))) {
+			job_end(c, j, "Error: Node is unavailable");
+			return;
+		}
+		if (node->state == NODE_LOST) {	/* nothing to tell a dead node */
+			topo_move(c->topo, m->id, m->parent, m->side);
+			j->done++;
+			continue;
+		}
+		const char *endpoint = parent ? parent->endpoint : c->endpoint;
+		/* Where the node is in fact: an adopted child is still under its old parent. */
+		size_t depth = topo_depth(c->topo, j->from != TOPO_NONE ? j->from : m->id);
+		int32_t *path = malloc((depth + 1) * sizeof *path);
+		if (!path)
+			fatal("out of memory");
+		size_t npath = topo_path(c->topo, j->from != TOPO_NONE ? j->from : m->id, path);
+		if (j->from != TOPO_NONE)
+			path[npath++] = m->id;
+		j->move_req = rq_new_id(c);
+		j->deadline = clock_ms() + c->timeout_ms;
+		int rc = ctl_send_req(c, j->move_req, OP_MOVE, 0, path, npath, endpoint,
+				      strlen(endpoint));
+		free(path);
+		if (rc < 0)
+			job_end(c, j, "Error: Node is unavailable");
+		return;
+	}
+	char ok[32];
+	struct topo_node *n = topo_get(c->topo, j->subject);
+	if (j->remove)
+		snprintf(ok, sizeof ok, "Ok");
+	else
+		snprintf(ok, sizeof ok, "Ok: %d", n ? (int)n->pid : 0);
+	job_end(c, j, ok);
+}
+
+void mv_remove(struct ctl *c, uint32_t req, int32_t id)
+{
+	struct job *j = calloc(1, sizeof *j);
+	long n = topo_plan_remove(c->topo, id, NULL, 0);
+	if (!j || n < 0 || !(j->moves = calloc((size_t)n + 1, sizeof *j->moves)))
+		fatal("out of memory");
+	j->n = (size_t)topo_plan_remove(c->topo, id, j->moves, (size_t)n);
+	j->req = req;
+	j->subject = id;
+	j->remove = true;
+	j->from = TOPO_NONE;
+	enqueue(c, j);
+}
+
+void mv_adopt(struct ctl *c, uint32_t req, int32_t id, int32_t child, int32_t from)
+{
+	struct job *j = calloc(1, sizeof *j);
+	if (!j || !(j->moves = calloc(1, sizeof *j->moves)))
+		fatal("out of memory");
+	j->n = 1;
+	j->moves[0] = (struct topo_move){ child, id, 0 };
+	j->req = req;
+	j->subject = id;
+	j->from = from;
+	enqueue(c, j);
+}
+
+bool mv_on_hello(struct ctl *c, int32_t id)
+{
+	struct job *j = c->moves->head;
+	if (!j || !j->move_req || j->moves[j->done].id != id)
+		return false;
+	struct topo_move *m = &j->moves[j->done];
+	if (j->from == TOPO_NONE)	/* an adoption is in the model already */
+		topo_move(c->topo, m->id, m->parent, m->side);
+	j->from = TOPO_NONE;
+	j->move_req = 0;
+	j->done++;
+	step(c, j);
+	return true;
+}
+
+bool mv_on_reply(struct ctl *c, const struct msg *m)
+{
+	struct job *j = c->moves->head;
+	if (!j || !j->move_req || m->req != j->move_req)
+		return false;
+	job_end(c, j, "Error: Node is unavailable");	/* it could not be reached */
+	return true;
+}
+
+void mv_tick(struct ctl *c, int64_t now)
+{
+	struct job *j = c->moves->head;
+	if (j && j->move_req && now >= j->deadline)
+		job_end(c, j, "Error: Node is unavailable");
+}
+
+int64_t mv_next_wake(struct ctl *c)
+{
+	struct job *j = c->moves->head;
+	return j && j->move_req ? j->deadline : INT64_MAX;
+}

@@ -1,0 +1,42 @@
+/* moves.h - re-joining live nodes to new parents: `remove` (children re-joined as the
+ * topology says) and insertion in the middle of a `list` chain (the old child moves under
+ * the new node).
+ *
+ * A job is a list of moves carried out one at a time: OP_MOVE to the node along its current
+ * path, done when its HELLO arrives from the new place; then the model follows. Requests
+ * for the subtrees involved are held meanwhile and sent by their new paths afterwards, so
+ * none is lost or answered twice. Jobs run one after another.
+ */
+#ifndef MQTREE_MOVES_H
+#define MQTREE_MOVES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "proto.h"
+#include "topo.h"
+
+struct ctl;
+struct moves;
+
+struct moves *mv_new(void);
+void mv_destroy(struct moves **mv);
+
+/* remove: answers request `req` (Ok, or why not) once node id is out and its children
+ * re-joined. */
+void mv_remove(struct ctl *c, uint32_t req, int32_t id);
+/* list insertion: `child` (now under `id` in the model, still under `from` in fact) moves
+ * under the new node id once it is up; then request `req` (the create) is answered. */
+void mv_adopt(struct ctl *c, uint32_t req, int32_t id, int32_t child, int32_t from);
+/* The new node of an adoption failed to start: the child stays where it is. */
+void mv_adopt_cancel(struct ctl *c, int32_t id);
+
+/* A HELLO from a node already up: true when it completes a move. */
+bool mv_on_hello(struct ctl *c, int32_t id);
+/* An answer to an OP_MOVE: true when it was one. */
+bool mv_on_reply(struct ctl *c, const struct msg *m);
+void mv_tick(struct ctl *c, int64_t now);
+int64_t mv_next_wake(struct ctl *c);
+
+#endif
