@@ -143,25 +143,13 @@ static void probe_roots(struct ctl *c)
 	}
 }
 
-static void on_monitor(struct ctl *c, int64_t now)
-{
-	int ev;
-	char ep[256];
-	while (link_monitor_read(c->mon, &ev, ep, sizeof ep) != 1)
-		if (ev == ZMQ_EVENT_DISCONNECTED)
-			reprobe_start(&c->reprobe, now);
-}
-
 static void reap(struct ctl *c)
 {
 	int status;
 	pid_t pid;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		char why[64];
-		if (WIFSIGNALED(status))
-			snprintf(why, sizeof why, "killed by signal %d", WTERMSIG(status));
-		else
-			snprintf(why, sizeof why, "exited with status %d", WEXITSTATUS(status));
+		proc_status_text(status, why, sizeof why);
 		rq_on_exit(c, pid, why);
 	}
 }
@@ -309,7 +297,7 @@ int ctl_run(struct ctl *c)
 		if (items[2].revents)
 			on_signals(c);
 		if (items[1].revents)
-			on_monitor(c, now);
+			reprobe_watch(&c->reprobe, c->mon, now);
 		if (items[0].revents)
 			from_nodes(c);
 		if (reprobe_due(&c->reprobe, now))

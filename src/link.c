@@ -131,6 +131,15 @@ int reprobe_due(struct reprobe *r, int64_t now)
 	return 1;
 }
 
+void reprobe_watch(struct reprobe *r, void *mon, int64_t now)
+{
+	int ev;
+	char endpoint[256];
+	while (link_monitor_read(mon, &ev, endpoint, sizeof endpoint) != 1)
+		if (ev == ZMQ_EVENT_DISCONNECTED)
+			reprobe_start(r, now);
+}
+
 void link_raise_fd_limit(void)
 {
 	struct rlimit rl;

@@ -35,6 +35,9 @@ void reprobe_start(struct reprobe *r, int64_t now);
 /* True when a round is due at `now`; schedules the next one. */
 int reprobe_due(struct reprobe *r, int64_t now);
 
+/* Reads the children ROUTER's monitor: a disconnect starts probe rounds. */
+void reprobe_watch(struct reprobe *r, void *mon, int64_t now);
+
 /* Raises the open-file limit to its hard maximum: one connection per child. */
 void link_raise_fd_limit(void);
 

@@ -362,10 +362,7 @@ static void on_signals(struct node *n)
 		if (!c)
 			continue;
 		char why[64];
-		if (WIFSIGNALED(status))
-			snprintf(why, sizeof why, "killed by signal %d", WTERMSIG(status));
-		else
-			snprintf(why, sizeof why, "exited with status %d", WEXITSTATUS(status));
+		proc_status_text(status, why, sizeof why);
 		child_lost(n, c, why);
 	}
 }
@@ -374,9 +371,7 @@ static void on_monitors(struct node *n, int64_t now)
 {
 	int ev;
 	char ep[256];
-	while (link_monitor_read(n->down_mon, &ev, ep, sizeof ep) != 1)
-		if (ev == ZMQ_EVENT_DISCONNECTED)
-			reprobe_start(&n->reprobe, now);
+	reprobe_watch(&n->reprobe, n->down_mon, now);
 	while (link_monitor_read(n->up_mon, &ev, ep, sizeof ep) != 1)
 		if (ev == ZMQ_EVENT_DISCONNECTED || ev == ZMQ_EVENT_CONNECT_RETRIED)
 			n->stopping = true;

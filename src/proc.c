@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <sys/wait.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -93,4 +94,12 @@ void proc_kill(pid_t pid, int32_t id)
 {
 	if (pid > 0 && is_our_node(pid, id))
 		kill(pid, SIGKILL);	/* ends a stopped process too */
+}
+
+void proc_status_text(int status, char *text, size_t size)
+{
+	if (WIFSIGNALED(status))
+		snprintf(text, size, "killed by signal %d", WTERMSIG(status));
+	else
+		snprintf(text, size, "exited with status %d", WEXITSTATUS(status));
 }

@@ -19,6 +19,9 @@ int proc_node_program(char *path, size_t size);
 int proc_spawn(const char *prog, int32_t id, const char *parent_endpoint, const char *set,
 	       pid_t *pid);
 
+/* "exited with status N" or "killed by signal N", for a waitpid status. */
+void proc_status_text(int status, char *text, size_t size);
+
 /* SIGKILLs pid if, and only if, it is still our node with this id (pids are reused). */
 void proc_kill(pid_t pid, int32_t id);
 

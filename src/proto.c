@@ -175,13 +175,6 @@ static int send_parts(void *sock, int32_t to, const struct msg *m, const int32_t
 	return proto_forward(sock, to, &msg);
 }
 
-int proto_send(void *sock, int32_t to, const struct msg *m)
-{
-	if (m->type == MSG_REQ)	/* a decoded REQ keeps its path in wire form */
-		return errno = EINVAL, -1;
-	return send_parts(sock, to, m, NULL, m->body, m->body_len);
-}
-
 int proto_send_req(void *sock, int32_t to, uint32_t req, uint8_t op, uint8_t flags,
 		   const int32_t *path, size_t npath, const void *body, size_t body_len)
 {

@@ -90,7 +90,6 @@ int proto_recv(void *sock, int routed, int32_t *from, zmq_msg_t *msg, struct msg
 /* Sending. `to` is the routing id of a ROUTER's peer, or PROTO_NO_ROUTE. All sends are
  * non-blocking. Return 0, or -1 with errno (EHOSTUNREACH: that peer is not connected). */
 int proto_forward(void *sock, int32_t to, zmq_msg_t *msg);	/* takes msg */
-int proto_send(void *sock, int32_t to, const struct msg *m);
 int proto_send_req(void *sock, int32_t to, uint32_t req, uint8_t op, uint8_t flags,
 		   const int32_t *path, size_t npath, const void *body, size_t body_len);
 int proto_send_rep(void *sock, uint32_t req, int32_t id, uint8_t code, const void *body,

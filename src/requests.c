@@ -932,29 +932,16 @@ void rq_on_lost(struct ctl *c, int32_t id, pid_t pid)
 	settle(c);
 }
 
-struct by_pid {
-	pid_t pid;
-	struct topo_node *found;
-};
-
-static void match_pid(struct topo_node *n, void *arg)
-{
-	struct by_pid *b = arg;
-	if (n->pid == b->pid)
-		b->found = n;
-}
-
 void rq_on_exit(struct ctl *c, pid_t pid, const char *why)
 {
 	size_t nroots;
 	const int32_t *roots = topo_roots(c->topo, &nroots);
-	struct by_pid b = { pid, NULL };
-	for (size_t i = 0; i < nroots && !b.found; i++) {
-		struct topo_node *n = topo_get(c->topo, roots[i]);
-		if (n)
-			match_pid(n, &b);
+	struct topo_node *n = NULL;
+	for (size_t i = 0; i < nroots && !n; i++) {	/* the nodes this process started */
+		n = topo_get(c->topo, roots[i]);
+		if (n && n->pid != pid)
+			n = NULL;
 	}
-	struct topo_node *n = b.found;
 	if (!n)
 		return;	/* an orphan adopted from a lost subtree */
 	struct nodeq *q = n->user;
