@@ -18,20 +18,20 @@ struct worker {
 	struct buf out;
 };
 
-static void worker_piece(struct worker *w, const struct msg *m)
+void worker_piece(struct worker *w, const struct msg *m, void *sock)
 {
 	if (m->flags & EXEC_FIRST)
 		w->set->begin(w->state);
 	if (m->body_len)
 		w->set->feed(w->state, m->body, m->body_len);
 	if (!(m->flags & EXEC_LAST)) {
-		proto_send_rep(w->sock, m->req, w->id, REP_CREDIT, NULL, 0);
+		proto_send_rep(sock, m->req, w->id, REP_CREDIT, NULL, 0);
 		return;
 	}
 	buf_reset(&w->out);
 	int rc = w->set->end(w->state, &w->out);
-	proto_send_rep(w->sock, m->req, w->id, rc == CMDSET_OK ? REP_OK : REP_ERR,
-		       w->out.data, w->out.len);
+	proto_send_rep(sock, m->req, w->id, rc == CMDSET_OK ? REP_OK : REP_ERR, w->out.data,
+		       w->out.len);
 	if (w->out.cap > (1u << 20))
 		buf_free(&w->out);	/* an idle node does not keep a huge answer's buffer */
 }
@@ -50,13 +50,10 @@ static void *worker_main(void *arg)
 		}
 		if (proto_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), &m) == 0 &&
 		    m.type == MSG_REQ && m.code == OP_EXEC)
-			worker_piece(w, &m);
+			worker_piece(w, &m, w->sock);
 	}
 	zmq_msg_close(&msg);
 	link_close(&w->sock);
-	w->set->state_destroy(w->state);
-	buf_free(&w->out);
-	free(w);
 	return NULL;
 }
 
@@ -81,8 +78,9 @@ int worker_start(struct node *n)
 	zmq_setsockopt(w->sock, ZMQ_RCVHWM, &zero, sizeof zero);
 	if (zmq_bind(n->work, addr) < 0 || zmq_connect(w->sock, addr) < 0)
 		goto fail;
-	if (pthread_create(&n->worker, NULL, worker_main, w) != 0)
+	if (pthread_create(&n->thread, NULL, worker_main, w) != 0)
 		goto fail;
+	n->worker = w;
 	n->worker_started = true;
 	return 0;
 fail:
@@ -97,7 +95,14 @@ fail:
 /* Called after zmq_ctx_shutdown: the worker's receive fails with ETERM and it ends. */
 void worker_stop(struct node *n)
 {
+	struct worker *w = n->worker;
 	if (n->worker_started)
-		pthread_join(n->worker, NULL);
+		pthread_join(n->thread, NULL);
 	n->worker_started = false;
+	if (w) {
+		w->set->state_destroy(w->state);
+		buf_free(&w->out);
+		free(w);
+		n->worker = NULL;
+	}
 }
