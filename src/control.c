@@ -244,8 +244,10 @@ static void end_nodes(struct ctl *c)
 static void teardown(struct ctl *c)
 {
 	console_destroy(&c->con);
-	if (c->topo)
+	if (c->topo && c->rq) {
 		end_nodes(c);
+		rq_kill_all(c);	/* by now only the records are left */
+	}
 	out_flush(c);
 	rq_destroy(&c->rq);
 	topo_destroy(&c->topo);
