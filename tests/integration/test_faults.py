@@ -1,0 +1,224 @@
+"""Faults (SPEC section 5): compute nodes killed with -9 or stopped, the control node killed
+or signalled. Nothing may hang, and no process may be left."""
+
+import os
+import signal
+import time
+import unittest
+
+from harness import ANSWER, GONE, MARGIN, PROMPT, SELF_END, MqTestCase, descendants
+
+TIMEOUT_MS = 2000           # --timeout for the tests where answers must come "at once"
+FAST = PROMPT               # "at once": well under TIMEOUT_MS
+
+
+def kill9(pid):
+    os.kill(pid, signal.SIGKILL)
+    return time.monotonic()
+
+
+class KillNineTest(MqTestCase):
+
+    def chain_of_six(self):
+        ctl = self.start_tree("-T", str(TIMEOUT_MS))
+        pids = self.build_chain(ctl, 6)
+        self.tracker.scan()
+        return ctl, pids
+
+    def test_kill9_in_the_middle_of_a_chain(self):
+        ctl, pids = self.chain_of_six()
+        killed_at = kill9(pids[3])
+        # Ancestors keep answering, with no pause.
+        for node in (1, 2):
+            ctl.send("exec %d 2 %d 1" % (node, node))
+            _, took = ctl.expect_timed("Ok:%d: %d" % (node, node + 1), ANSWER)
+            self.assertLess(took, FAST, "node %d above the dead one paused" % node)
+        # The dead node and everything below it: unavailable at once, not after --timeout.
+        start = time.monotonic()
+        ctl.send_lines(["exec %d 1 %d" % (node, node) for node in (3, 4, 5, 6)])
+        ctl.expect_unordered(["Error:%d: Node is unavailable" % n for n in (3, 4, 5, 6)],
+                             ANSWER + TIMEOUT_MS / 1000.0)
+        took = time.monotonic() - start
+        self.assertLess(took, FAST, "answers about the dead subtree took %.2fs with -T %d"
+                        % (took, TIMEOUT_MS))
+        ctl.send("pingall")
+        _, took = ctl.expect_timed("Ok: 3;4;5;6", ANSWER + TIMEOUT_MS / 1000.0)
+        self.assertLess(took, TIMEOUT_MS / 1000.0 + MARGIN)
+        ctl.send("ping 3")
+        ctl.expect("Ok: 0", ANSWER + TIMEOUT_MS / 1000.0)
+        ctl.send("ping 2")
+        ctl.expect("Ok: 1")
+        # The orphans end by themselves within 2 s of losing their parent.
+        self.assert_gone([pids[n] for n in (3, 4, 5, 6)],
+                         max(0.1, killed_at + SELF_END + MARGIN - time.monotonic()))
+        # The survivors still grow and work.
+        self.create(ctl, 7, 2)
+        ctl.send("exec 7 1 7")
+        ctl.expect("Ok:7: 7")
+        ctl.send("exec 1 1 1")
+        ctl.expect("Ok:1: 1")
+
+    def test_kill9_of_a_leaf_leaves_the_rest_working(self):
+        ctl, pids = self.chain_of_six()
+        self.create(ctl, 7, 3)
+        kill9(pids[6])
+        ctl.send("exec 6 1 6")
+        _, took = ctl.expect_timed("Error:6: Node is unavailable", ANSWER)
+        self.assertLess(took, FAST)
+        for node in (1, 2, 3, 4, 5, 7):
+            ctl.send("exec %d 1 %d" % (node, node))
+            ctl.expect("Ok:%d: %d" % (node, node))
+        ctl.send("pingall")
+        ctl.expect("Ok: 6", ANSWER + TIMEOUT_MS / 1000.0)
+        self.assert_gone([pids[6]], GONE)
+
+    def test_kill_command_on_a_dead_node_ends_its_orphans(self):
+        ctl, pids = self.chain_of_six()
+        kill9(pids[3])
+        ctl.send("kill 3")
+        ctl.expect("Ok", ANSWER + TIMEOUT_MS / 1000.0)
+        # Unreachable processes are ended by pid, not left to end by themselves.
+        self.assert_gone([pids[n] for n in (3, 4, 5, 6)], GONE)
+        for node in (3, 4, 5, 6):
+            ctl.send("ping %d" % node)
+            ctl.expect("Error: Not found")
+        ctl.send("pingall")
+        ctl.expect("Ok: -1")
+        self.create(ctl, 4, 2)
+        ctl.send("exec 4 1 4")
+        ctl.expect("Ok:4: 4")
+
+    def test_kill_command_right_after_kill9_of_the_node_itself(self):
+        ctl, pids = self.chain_of_six()
+        kill9(pids[5])
+        ctl.send("kill 5")
+        ctl.expect("Ok", ANSWER + TIMEOUT_MS / 1000.0)
+        self.assert_gone([pids[5], pids[6]], GONE)
+        ctl.send("exec 4 1 4")
+        ctl.expect("Ok:4: 4")
+
+
+class StoppedNodeTest(MqTestCase):
+
+    def test_stopped_node_is_unavailable_after_timeout_and_back_after_cont(self):
+        timeout = 2500
+        ctl = self.start_tree("-T", str(timeout))
+        p1 = self.create(ctl, 1, -1)
+        self.create(ctl, 2, -1)
+        self.create(ctl, 3, 1)
+        os.kill(p1, signal.SIGSTOP)
+        self.addCleanup(_cont, p1)
+        start = time.monotonic()
+        ctl.send("ping 1")
+        ctl.send("exec 2 1 7")
+        # The stuck node blocks nobody: node 2 answers at once, before the ping.
+        _, took = ctl.expect_timed("Ok:2: 7", ANSWER)
+        self.assertLess(took, FAST, "a stopped node delayed another node's answer")
+        ctl.expect("Ok: 0", timeout / 1000.0 + ANSWER)
+        took = time.monotonic() - start
+        self.assertGreater(took, 0.8 * timeout / 1000.0,
+                           "a stopped node was reported dead before --timeout (%.2fs)" % took)
+        self.assertLess(took, timeout / 1000.0 + MARGIN, "ping answered %.2fs after" % took)
+        # exec to it (and below it) fails as unavailable, after about --timeout.
+        ctl.send("exec 1 1 1")
+        ctl.expect("Error:1: Node is unavailable", timeout / 1000.0 + ANSWER)
+        ctl.send("pingall")
+        ctl.expect("Ok: 1;3", timeout / 1000.0 + ANSWER)
+        os.kill(p1, signal.SIGCONT)
+        ctl.send("ping 1")
+        ctl.expect("Ok: 1", timeout / 1000.0 + ANSWER)
+        ctl.send("exec 1 1 11")
+        ctl.expect("Ok:1: 11", timeout / 1000.0 + ANSWER)
+        ctl.send("exec 3 1 33")
+        ctl.expect("Ok:3: 33", timeout / 1000.0 + ANSWER)
+
+    def test_stopped_briefly_is_just_slow(self):
+        """Stopped for much less than --timeout, a node is merely slow: its exec answers."""
+        timeout = 6000
+        ctl = self.start_tree("-T", str(timeout))
+        p1 = self.create(ctl, 1, -1)
+        self.create(ctl, 2, -1)
+        os.kill(p1, signal.SIGSTOP)
+        self.addCleanup(_cont, p1)
+        ctl.send("exec 1 1 10")
+        ctl.send("exec 2 1 20")
+        ctl.expect("Ok:2: 20", FAST)
+        os.kill(p1, signal.SIGCONT)
+        ctl.expect("Ok:1: 10", ANSWER)
+
+    def test_pingall_probes_in_parallel(self):
+        timeout = 1500
+        ctl = self.start_tree("-T", str(timeout))
+        pids = {n: self.create(ctl, n, -1) for n in range(1, 9)}
+        for n in (2, 5, 7):
+            os.kill(pids[n], signal.SIGSTOP)
+            self.addCleanup(_cont, pids[n])
+        ctl.send("pingall")
+        _, took = ctl.expect_timed("Ok: 2;5;7", 3 * timeout / 1000.0 + ANSWER)
+        self.assertLess(took, timeout / 1000.0 + MARGIN,
+                        "pingall took %.2fs with three stopped nodes and -T %d"
+                        % (took, timeout))
+
+    def test_exit_with_a_stopped_node(self):
+        timeout = 1500
+        ctl = self.start_tree("-T", str(timeout))
+        p1 = self.create(ctl, 1, -1)
+        self.create(ctl, 2, 1)
+        self.create(ctl, 3, -1)
+        os.kill(p1, signal.SIGSTOP)
+        self.addCleanup(_cont, p1)
+        ctl.send("exec 3 1 3")
+        ctl.expect("Ok:3: 3")
+        ctl.send("exec 1 1 1")
+        start = time.monotonic()
+        rest = self.exit_cleanly(ctl, "exit")
+        self.assertLess(time.monotonic() - start, timeout / 1000.0 + MARGIN + 1.0,
+                        "exit waited longer than --timeout for a stopped node")
+        self.assertEqual(rest, ["Error:1: Node is unavailable"])
+
+
+def _cont(pid):
+    try:
+        os.kill(pid, signal.SIGCONT)
+    except ProcessLookupError:
+        pass
+
+
+class ControlDeathTest(MqTestCase):
+
+    def grow(self, ctl):
+        pids = self.build_chain(ctl, 3)
+        pids[4] = self.create(ctl, 4, 1)
+        pids[5] = self.create(ctl, 5, -1)
+        self.tracker.scan()
+        return pids
+
+    def test_kill9_of_the_control_node(self):
+        ctl = self.start_tree()
+        pids = self.grow(ctl)
+        everything = descendants([ctl.pid])
+        start = kill9(ctl.pid)
+        ctl.wait_exit(ANSWER)
+        self.assert_gone(set(pids.values()) | everything,
+                         max(0.1, start + SELF_END + MARGIN - time.monotonic()))
+
+    def check_signal_acts_as_exit(self, sig):
+        ctl = self.start_tree()
+        pids = self.grow(ctl)
+        ctl.send("exec 3 1 3")
+        ctl.expect("Ok:3: 3")
+        everything = descendants([ctl.pid]) | set(pids.values())
+        ctl.signal(sig)
+        self.assertEqual(ctl.rest(), [])
+        self.assertEqual(ctl.wait_exit(), 0, "exit status after %s" % sig.name)
+        self.assert_gone(everything, GONE)
+
+    def test_sigterm_acts_as_exit(self):
+        self.check_signal_acts_as_exit(signal.SIGTERM)
+
+    def test_sigint_acts_as_exit(self):
+        self.check_signal_acts_as_exit(signal.SIGINT)
+
+
+if __name__ == "__main__":
+    unittest.main()
