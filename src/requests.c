@@ -19,6 +19,7 @@
 #define EXEC_PIECE (64 * 1024)		/* bytes of exec arguments per message */
 #define EXEC_WINDOW 8			/* pieces in flight before a credit comes back */
 #define EXEC_STAGE_MAX (1024 * 1024)	/* bytes held before input reading pauses */
+#define HELLO_MIN_MS 10000		/* a started node's time to say HELLO, at least */
 
 enum req_kind {
 	RK_EXEC,
@@ -143,19 +144,30 @@ static void table_del(struct requests *rq, struct req *r)
 	rq->count--;
 }
 
-/* ---- deadlines: every deadline is now + --timeout, so the list stays sorted ---- */
+/* ---- deadlines: a list sorted by time; nearly every one is now + --timeout, so an
+ * insertion stops at the tail ---- */
+
+static void deadline_in(struct requests *rq, struct req *r, int64_t at)
+{
+	struct req *after = rq->dtail;
+	while (after && after->deadline > at)
+		after = after->dprev;
+	r->deadline = at;
+	r->dprev = after;
+	r->dnext = after ? after->dnext : rq->dhead;
+	if (r->dnext)
+		r->dnext->dprev = r;
+	else
+		rq->dtail = r;
+	if (after)
+		after->dnext = r;
+	else
+		rq->dhead = r;
+}
 
 static void deadline_set(struct ctl *c, struct req *r)
 {
-	struct requests *rq = c->rq;
-	r->deadline = clock_ms() + c->timeout_ms;
-	r->dprev = rq->dtail;
-	r->dnext = NULL;
-	if (rq->dtail)
-		rq->dtail->dnext = r;
-	else
-		rq->dhead = r;
-	rq->dtail = r;
+	deadline_in(c->rq, r, clock_ms() + c->timeout_ms);
 }
 
 static void deadline_del(struct requests *rq, struct req *r)
@@ -171,6 +183,16 @@ static void deadline_del(struct requests *rq, struct req *r)
 	else
 		rq->dtail = r->dprev;
 	r->deadline = INT64_MAX;
+}
+
+/* --timeout bounds the parent's answer; a process that has started gets longer to say
+ * HELLO, since a machine starting hundreds of them at once is slow but not stuck (its
+ * death is reported at once). */
+static void hello_deadline(struct ctl *c, struct req *r)
+{
+	int64_t allow = c->timeout_ms > HELLO_MIN_MS ? c->timeout_ms : HELLO_MIN_MS;
+	deadline_del(c->rq, r);
+	deadline_in(c->rq, r, clock_ms() + allow);
 }
 
 /* ---- per-node queues ---- */
@@ -644,9 +666,10 @@ void rq_create(struct ctl *c, int32_t id, int64_t parent)
 	} else {	/* the control node starts depth-1 nodes itself */
 		table_put(c->rq, r);
 		r->sent = r->started = true;
-		deadline_set(c, r);
 		if (ctl_spawn(c, id, &n->pid) < 0)
 			finish(c, r, "Error: Cannot start node: %s", strerror(errno));
+		else
+			hello_deadline(c, r);
 	}
 	settle(c);
 }
@@ -844,6 +867,7 @@ static void create_answer(struct ctl *c, struct req *r, const struct msg *m)
 	case REP_SPAWNED:
 		if (n && proto_read_i32(m, &pid) == 0 && pid > 0)
 			n->pid = pid;
+		hello_deadline(c, r);
 		break;
 	case REP_UNAVAIL:
 		finish_unavailable(c, r);

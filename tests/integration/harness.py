@@ -4,7 +4,7 @@ Python 3 standard library only.
 
 Programs under test come from the environment (CTest sets both):
   MQTREE_BIN       the control node   (default: ../../build/mqtree next to this file)
-  MQTREE_NODE_BIN  the compute node   (default: ../../build/mqtree-node)
+  MQTREE_NODE_BIN  the compute node   (default: mqtree-node next to MQTREE_BIN)
   MQTREE_TEST_SLOW multiplies every deadline (e.g. 5 under valgrind); default 1
 
 Rules every test follows (GUIDE section 3 item 7):
@@ -37,7 +37,11 @@ def _program(env_name, default_name):
 
 
 MQTREE_BIN = _program("MQTREE_BIN", "mqtree")
-MQTREE_NODE_BIN = _program("MQTREE_NODE_BIN", "mqtree-node")
+# The compute node the control node must start: the one next to its own executable.
+if os.environ.get("MQTREE_BIN") and not os.environ.get("MQTREE_NODE_BIN"):
+    MQTREE_NODE_BIN = os.path.join(os.path.dirname(MQTREE_BIN), "mqtree-node")
+else:
+    MQTREE_NODE_BIN = _program("MQTREE_NODE_BIN", "mqtree-node")
 
 # Generous deadlines: the machines are shared and have two cores.
 ANSWER = 5.0 * SLOW        # an ordinary answer
@@ -355,10 +359,12 @@ class Control:
                 self.tracker.poke()
             self._lines.put(text)
         self._lines.put(_EOF)
+        f.close()   # here, not in end(): closing a pipe another thread reads would block
 
     def _read_stderr(self):
         for raw in self.proc.stderr:
             self.stderr_lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
+        self.proc.stderr.close()
 
     def _write_stdin(self):
         fd = self.proc.stdin.fileno()
@@ -418,8 +424,14 @@ class Control:
         self._enqueue(_CLOSE)
 
     # -- output
+    def context(self):
+        """Recent stdout and stderr lines and the exit status, for failure messages."""
+        return self._context()
+
     def _context(self):
         out = "\n  last stdout lines: %r" % [self._short(l) for l in self.transcript[-8:]]
+        if self.write_error is not None:
+            out += "\n  writing to its stdin failed: %s" % self.write_error
         out += "\n  last stderr lines: %r" % [self._short(l) for l in self.stderr_lines[-8:]]
         status = self.proc.poll()
         if status is not None:
@@ -560,11 +572,8 @@ class Control:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        for f in (self.proc.stdout, self.proc.stderr):
-            try:
-                f.close()
-            except OSError:
-                pass
+        # stdout and stderr are closed by their reader threads at end of file: a leaked
+        # compute node may still hold them open.
 
 
 def matches(want, line):
@@ -672,6 +681,14 @@ class MqTestCase(unittest.TestCase):
         self.assertNotEqual(st[0], "Z", "pid %d from `Ok: PID` is a zombie" % pid)
         cmd = proc_cmdline(pid)
         self.assertIn("mqtree-node", cmd, "pid %d is not a compute node: cmdline %r" % (pid, cmd))
+        try:
+            exe = os.readlink("/proc/%d/exe" % pid)
+        except OSError:
+            return
+        exe = exe[:-len(" (deleted)")] if exe.endswith(" (deleted)") else exe
+        if os.path.basename(exe) == "mqtree-node":     # not under a wrapper such as valgrind
+            self.assertEqual(os.path.realpath(exe), os.path.realpath(MQTREE_NODE_BIN),
+                             "the compute node must be the one next to the control node")
 
     def build_chain(self, ctl, n, first_parent=-1):
         """create 1 under first_parent, then 2 under 1, ..., n under n-1 (sent back to back);
@@ -835,6 +852,7 @@ class Terminal:
     def _read_stderr(self):
         for raw in self.proc.stderr:
             self.stderr_lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
+        self.proc.stderr.close()
 
     def text(self):
         """Everything shown so far, as plain text."""
@@ -901,10 +919,6 @@ class Terminal:
             except subprocess.TimeoutExpired:
                 pass
         self._close_master()
-        try:
-            self.proc.stderr.close()
-        except OSError:
-            pass
 
     def _close_master(self):
         """Hang up: the reader thread closes the master (and so the terminal) and ends."""

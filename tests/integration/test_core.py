@@ -3,7 +3,6 @@
 SPEC section 2 (create, exec, ping, pingall, kill, help, exit) and section 4 (sum)."""
 
 import random
-import re
 import threading
 import unittest
 

@@ -219,6 +219,26 @@ class ControlDeathTest(MqTestCase):
     def test_sigint_acts_as_exit(self):
         self.check_signal_acts_as_exit(signal.SIGINT)
 
+    def test_sigterm_prints_the_answers_still_due(self):
+        """Like exit, SIGTERM first prints the answers due (here, after --timeout, that a
+        stopped node is unavailable), then ends everything, the stopped node included."""
+        timeout = 1500
+        ctl = self.start_tree("-T", str(timeout))
+        p1 = self.create(ctl, 1, -1)
+        self.create(ctl, 2, -1)
+        os.kill(p1, signal.SIGSTOP)
+        self.addCleanup(_cont, p1)
+        ctl.send("exec 1 1 1")
+        ctl.send("exec 2 1 2")
+        ctl.expect("Ok:2: 2")       # so the control node has read `exec 1` too
+        everything = descendants([ctl.pid]) | {p1}
+        start = time.monotonic()
+        ctl.signal(signal.SIGTERM)
+        self.assertEqual(ctl.rest(), ["Error:1: Node is unavailable"])
+        self.assertEqual(ctl.wait_exit(), 0)
+        self.assertLess(time.monotonic() - start, timeout / 1000.0 + MARGIN + 1.0)
+        self.assert_gone(everything, GONE)
+
 
 if __name__ == "__main__":
     unittest.main()
