@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "control.h"
 #include "log.h"
+#include "proc.h"
 #include "requests.h"
 
 struct job {
@@ -19,6 +20,7 @@ struct job {
 	size_t n, done;
 	bool started;
 	uint32_t move_req;	/* the OP_MOVE in flight, 0 if none */
+	int32_t waiting;	/* a node still being created that must move, or TOPO_NONE */
 	int64_t deadline;
 	struct job *next;
 };
@@ -95,6 +97,14 @@ static void step(struct ctl *c, struct job *j)
 		struct topo_move *m = &j->moves[j->done];
 		struct topo_node *node = topo_get(c->topo, m->id);
 		struct topo_node *parent = topo_get(c->topo, m->parent);
+		if (!node && j->from != TOPO_NONE) {	/* the child to adopt never came up */
+			j->done++;
+			continue;
+		}
+		if (node && node->state == NODE_PENDING) {
+			j->waiting = m->id;	/* goes on when it is up (mv_node_up) */
+			return;
+		}
 		if (!node || (m->parent != TOPO_ROOT && (!parent || parent->state != NODE_UP))) {
 			job_end(c, j, "Error: Node is unavailable");
 			return;
@@ -114,7 +124,7 @@ static void step(struct ctl *c, struct job *j)
 		if (j->from != TOPO_NONE)
 			path[npath++] = m->id;
 		j->move_req = rq_new_id(c);
-		j->deadline = clock_ms() + c->timeout_ms;
+		j->deadline = clock_ms() + (c->timeout_ms > HELLO_MIN_MS ? c->timeout_ms : HELLO_MIN_MS);
 		int rc = ctl_send_req(c, j->move_req, OP_MOVE, 0, path, npath, endpoint,
 				      strlen(endpoint));
 		free(path);
@@ -142,6 +152,7 @@ void mv_remove(struct ctl *c, uint32_t req, int32_t id)
 	j->subject = id;
 	j->remove = true;
 	j->from = TOPO_NONE;
+	j->waiting = TOPO_NONE;
 	enqueue(c, j);
 }
 
@@ -155,7 +166,17 @@ void mv_adopt(struct ctl *c, uint32_t req, int32_t id, int32_t child, int32_t fr
 	j->req = req;
 	j->subject = id;
 	j->from = from;
+	j->waiting = TOPO_NONE;
 	enqueue(c, j);
+}
+
+void mv_node_up(struct ctl *c, int32_t id)
+{
+	struct job *j = c->moves->head;
+	if (j && j->waiting == id) {
+		j->waiting = TOPO_NONE;
+		step(c, j);
+	}
 }
 
 bool mv_on_hello(struct ctl *c, int32_t id)
@@ -182,11 +203,17 @@ bool mv_on_reply(struct ctl *c, const struct msg *m)
 	return true;
 }
 
+/* A node that has not arrived in time might still arrive later, where the model does not
+ * expect it: it is ended instead, so that the model stays true. */
 void mv_tick(struct ctl *c, int64_t now)
 {
 	struct job *j = c->moves->head;
-	if (j && j->move_req && now >= j->deadline)
-		job_end(c, j, "Error: Node is unavailable");
+	if (!j || !j->move_req || now < j->deadline)
+		return;
+	struct topo_node *n = topo_get(c->topo, j->moves[j->done].id);
+	if (n)
+		proc_kill(n->pid, n->id);
+	job_end(c, j, "Error: Node is unavailable");
 }
 
 int64_t mv_next_wake(struct ctl *c)

@@ -29,8 +29,8 @@ void mv_remove(struct ctl *c, uint32_t req, int32_t id);
 /* list insertion: `child` (now under `id` in the model, still under `from` in fact) moves
  * under the new node id once it is up; then request `req` (the create) is answered. */
 void mv_adopt(struct ctl *c, uint32_t req, int32_t id, int32_t child, int32_t from);
-/* The new node of an adoption failed to start: the child stays where it is. */
-void mv_adopt_cancel(struct ctl *c, int32_t id);
+/* A node being created is up: a move of it may go on. */
+void mv_node_up(struct ctl *c, int32_t id);
 
 /* A HELLO from a node already up: true when it completes a move. */
 bool mv_on_hello(struct ctl *c, int32_t id);

@@ -379,9 +379,12 @@ static void on_monitors(struct node *n, int64_t now)
 	int ev;
 	char ep[256];
 	reprobe_watch(&n->reprobe, n->down_mon, now);
-	while (link_monitor_read(n->up_mon, &ev, ep, sizeof ep) != 1)
-		if (ev == ZMQ_EVENT_DISCONNECTED || ev == ZMQ_EVENT_CONNECT_RETRIED)
+	while (link_monitor_read(n->up_mon, &ev, ep, sizeof ep) != 1) {
+		if (ev == ZMQ_EVENT_DISCONNECTED || ev == ZMQ_EVENT_CONNECT_RETRIED) {
+			log_debug("uplink %s: event %d, ending", ep, ev);
 			n->stopping = true;
+		}
+	}
 }
 
 static int setup(struct node *n)

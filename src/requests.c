@@ -19,7 +19,11 @@
 #define EXEC_PIECE (64 * 1024)		/* bytes of exec arguments per message */
 #define EXEC_WINDOW 8			/* pieces in flight before a credit comes back */
 #define EXEC_STAGE_MAX (1024 * 1024)	/* bytes held before input reading pauses */
-#define HELLO_MIN_MS 10000		/* a started node's time to say HELLO, at least */
+/* Creates under way at once. Starting hundreds of processes together on a few cores makes
+ * each one slow enough to miss --timeout, and no faster in total. Admission is in order, so
+ * a parent's create is always under way before its children's: no create waits on a slot
+ * held by one that waits on it. */
+#define SPAWN_WINDOW 32
 
 enum req_kind {
 	RK_EXEC,
@@ -40,6 +44,7 @@ struct req {
 	uint32_t id;
 	enum req_kind kind;
 	int32_t node;
+	int32_t via;		/* create: the parent it was placed under (the model may move on) */
 	struct nodeq *q;	/* queue it waits in; NULL for probes and depth-1 creates */
 	struct pingall *group;
 	int64_t deadline;	/* INT64_MAX: none */
@@ -48,6 +53,7 @@ struct req {
 	bool started;		/* first message sent */
 	bool ended;		/* exec: all arguments given */
 	bool sent;		/* everything sent */
+	bool admitted;		/* create: holds a place in the spawn window */
 	unsigned inflight;	/* exec pieces not yet credited */
 	int32_t *path;
 	size_t npath;
@@ -82,6 +88,9 @@ struct requests {
 	struct nodeq *busy;
 	size_t nbusy;
 	struct buf doomed;	/* (i32 id, i32 kill) pairs: nodes to take out once settled */
+	size_t spawning;	/* creates admitted and not answered */
+	bool admit;		/* a place came free: admit from the backlog when settled */
+	struct req *backlog, *backlog_tail;	/* creates waiting for a place (queue links) */
 	int64_t next_tick;	/* liveness checks of busy nodes */
 };
 
@@ -311,6 +320,19 @@ static void outstanding_dec(struct ctl *c, struct req *r)
 		busy_set(c->rq, q, false);
 }
 
+static void backlog_unlink(struct requests *rq, struct req *r)
+{
+	if (r->qprev)
+		r->qprev->qnext = r->qnext;
+	else
+		rq->backlog = r->qnext;
+	if (r->qnext)
+		r->qnext->qprev = r->qprev;
+	else
+		rq->backlog_tail = r->qprev;
+	r->qprev = r->qnext = NULL;
+}
+
 /* Prints the answers at the front of q that are due: an answer waits for every ordered
  * request given before it. */
 static void queue_flush(struct ctl *c, struct nodeq *q)
@@ -336,8 +358,16 @@ static void finish_line(struct ctl *c, struct req *r)
 	r->done = true;
 	buf_free(&r->stage);
 	r->stage_off = 0;
-	if (r->kind == RK_CREATE && strncmp(r->line.data, "Ok", 2) != 0)
-		doom(c, r->node, false);	/* it never was */
+	if (r->kind == RK_CREATE) {
+		if (!r->line.data || strncmp(r->line.data, "Ok", 2) != 0)
+			doom(c, r->node, false);	/* it never was */
+		if (r->admitted) {
+			c->rq->spawning--;
+			c->rq->admit = true;
+		} else {
+			backlog_unlink(c->rq, r);
+		}
+	}
 	struct nodeq *q = r->q;
 	if (is_ordered(r)) {
 		queue_flush(c, q);
@@ -430,10 +460,8 @@ static int req_path(struct ctl *c, struct req *r)
 	int32_t dest = r->node;
 	if (r->path)
 		return 0;
-	if (r->kind == RK_CREATE) {
-		struct topo_node *n = topo_get(c->topo, r->node);
-		dest = n ? n->parent : TOPO_NONE;
-	}
+	if (r->kind == RK_CREATE)
+		dest = r->via;
 	size_t depth = topo_depth(c->topo, dest);
 	r->path = depth ? malloc(depth * sizeof *r->path) : NULL;
 	if (!r->path)
@@ -489,6 +517,19 @@ static void exec_pump(struct ctl *c, struct req *r)
 	}
 }
 
+static void note_pending(struct topo_node *n, void *arg)
+{
+	if (n->state == NODE_PENDING)
+		*(bool *)arg = true;
+}
+
+static bool subtree_starting(struct ctl *c, int32_t id)
+{
+	bool pending = false;
+	topo_walk(c->topo, id, note_pending, &pending);
+	return pending;
+}
+
 /* Sends the node's queue in order, as far as it can go now. */
 static void pump(struct ctl *c, struct nodeq *q)
 {
@@ -511,7 +552,8 @@ static void pump(struct ctl *c, struct nodeq *q)
 				finish_unavailable(c, r);
 				return;
 			case RK_REMOVE:
-				if (q->head != r)
+				/* Holding the subtree must not hold a create the moves wait for. */
+				if (q->head != r || subtree_starting(c, r->node))
 					return;
 				r->sent = true;
 				mv_remove(c, r->id, r->node);	/* answers it when done */
@@ -540,7 +582,8 @@ static void pump(struct ctl *c, struct nodeq *q)
 static void submit(struct ctl *c, struct req *r, struct topo_node *n)
 {
 	struct nodeq *q = nodeq_of(n);
-	table_put(c->rq, r);
+	if (!r->pending)
+		table_put(c->rq, r);
 	queue_append(q, r);
 	if (n->state == NODE_LOST)
 		finish_unavailable(c, r);
@@ -579,11 +622,11 @@ static void lose_one(struct topo_node *n, void *arg)
 		else
 			finish_unavailable(w->c, r);
 	}
-	if (q->create_req) {	/* being created under a lost parent */
-		struct req *cr = table_get(w->c->rq, q->create_req);
-		if (cr)
-			finish_unavailable(w->c, cr);
-	}
+	struct req *cr = q->create_req ? table_get(w->c->rq, q->create_req) : NULL;
+	if (cr && w->fate == GONE)	/* being created under a parent that never was */
+		finish_gone(w->c, cr);
+	else if (cr)	/* being created under a lost parent */
+		finish_unavailable(w->c, cr);
 }
 
 static void kill_one(struct topo_node *n, void *arg)
@@ -621,6 +664,8 @@ static void remove_subtree(struct ctl *c, int32_t id, enum fate fate)
 
 /* Carries out removals decided while walking the tree or answering, when nothing is being
  * walked any more. Every public entry point ends here. */
+static void admit(struct ctl *c);
+
 static void settle(struct ctl *c)
 {
 	struct buf *d = &c->rq->doomed;
@@ -639,12 +684,44 @@ static void settle(struct ctl *c)
 		remove_subtree(c, e[0], e[1] ? KILLED : GONE);
 	}
 	buf_reset(d);
+	if (c->rq->admit)
+		admit(c);
 }
 
 /* ---- commands ---- */
 
+/* Sends a create on its way: to the parent's queue, or started here for depth 1. */
+static void create_start(struct ctl *c, struct req *r)
+{
+	struct topo_node *n = topo_get(c->topo, r->node);
+	c->rq->spawning++;
+	r->admitted = true;
+	if (r->via != TOPO_ROOT) {
+		submit(c, r, topo_get(c->topo, r->via));
+		return;
+	}
+	r->sent = r->started = true;
+	if (ctl_spawn(c, r->node, &n->pid) < 0)
+		finish(c, r, "Error: Cannot start node: %s", strerror(errno));
+	else
+		hello_deadline(c, r);
+}
+
+/* Creates waiting for a place, in the order they were given. */
+static void admit(struct ctl *c)
+{
+	struct requests *rq = c->rq;
+	rq->admit = false;
+	while (rq->backlog && rq->spawning < SPAWN_WINDOW) {
+		struct req *r = rq->backlog;
+		backlog_unlink(rq, r);
+		create_start(c, r);	/* a create is answered, and so leaves, with its node */
+	}
+}
+
 void rq_create(struct ctl *c, int32_t id, int64_t parent)
 {
+	struct requests *rq = c->rq;
 	struct topo_place place;
 	const char *err;
 	if (topo_place(c->topo, id, parent, &place, &err) < 0) {
@@ -655,22 +732,21 @@ void rq_create(struct ctl *c, int32_t id, int64_t parent)
 	if (!n)
 		fatal("out of memory");
 	struct req *r = req_new(c, RK_CREATE, id);
+	r->via = place.parent;
 	nodeq_of(n)->create_req = r->id;
 	if (place.adopt != TOPO_NONE) {	/* list: the old child waits to move under it */
 		nodeq_of(n)->adopt = place.adopt;
 		nodeq_of(n)->adopt_from = place.parent;
 		rq_hold(c, place.adopt, true);
 	}
-	if (place.parent != TOPO_ROOT) {
-		submit(c, r, topo_get(c->topo, place.parent));
-	} else {	/* the control node starts depth-1 nodes itself */
-		table_put(c->rq, r);
-		r->sent = r->started = true;
-		if (ctl_spawn(c, id, &n->pid) < 0)
-			finish(c, r, "Error: Cannot start node: %s", strerror(errno));
-		else
-			hello_deadline(c, r);
-	}
+	table_put(rq, r);
+	r->qprev = rq->backlog_tail;
+	if (rq->backlog_tail)
+		rq->backlog_tail->qnext = r;
+	else
+		rq->backlog = r;
+	rq->backlog_tail = r;
+	admit(c);
 	settle(c);
 }
 
@@ -943,6 +1019,11 @@ void rq_on_hello(struct ctl *c, int32_t id, pid_t pid, const char *endpoint)
 		finish(c, r, "Ok: %d", (int)pid);
 	}
 	pump(c, q);
+	mv_node_up(c, id);	/* a move may have been waiting for it */
+	for (struct topo_node *a = topo_get(c->topo, n->parent); a; a = topo_get(c->topo, a->parent))
+		if (a->user && ((struct nodeq *)a->user)->send &&
+		    ((struct nodeq *)a->user)->send->kind == RK_REMOVE)
+			pump(c, a->user);	/* a remove waiting for its subtree to be up */
 	settle(c);
 }
 

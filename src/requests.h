@@ -21,6 +21,10 @@
 struct ctl;
 struct topo_node;
 
+/* A started node's time to say HELLO, and a moving node's time to arrive, at least: a
+ * machine starting hundreds of processes at once is slow, not stuck. */
+#define HELLO_MIN_MS 10000
+
 struct requests *rq_new(struct ctl *c);
 void rq_destroy(struct requests **rq);
 
