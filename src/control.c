@@ -253,7 +253,7 @@ static void teardown(struct ctl *c)
 	topo_destroy(&c->topo);
 	hb_destroy(&c->hb);
 	mv_destroy(&c->moves);
-	link_close(&c->mon);
+	link_unmonitor(c->router, &c->mon);
 	link_close(&c->router);
 	if (c->ctx)
 		zmq_ctx_term(c->ctx);

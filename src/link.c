@@ -70,10 +70,10 @@ void *link_monitor(void *ctx, void *sock, const char *name, int events)
 	if (zmq_socket_monitor(sock, addr, events) < 0)
 		return NULL;
 	void *mon = zmq_socket(ctx, ZMQ_PAIR);
-	if (!mon)
-		return NULL;
-	if (common_opts(mon) || zmq_connect(mon, addr) < 0)
+	if (mon && (common_opts(mon) || zmq_connect(mon, addr) < 0))
 		link_close(&mon);
+	if (!mon)
+		zmq_socket_monitor(sock, NULL, 0);	/* no reader: see link_unmonitor */
 	return mon;
 }
 
@@ -110,6 +110,13 @@ void link_close(void **sock)
 	zmq_setsockopt(*sock, ZMQ_LINGER, &zero, sizeof zero);
 	zmq_close(*sock);
 	*sock = NULL;
+}
+
+void link_unmonitor(void *sock, void **mon)
+{
+	if (sock)
+		zmq_socket_monitor(sock, NULL, 0);
+	link_close(mon);
 }
 
 /* Delays of the follow-up rounds after the first, in ms. */

@@ -25,6 +25,10 @@ void *link_monitor(void *ctx, void *sock, const char *name, int events);
 int link_monitor_read(void *mon, int *event, char *endpoint, size_t size);
 /* Closes *sock (with linger 0) and sets it to NULL. */
 void link_close(void **sock);
+/* Stops sock's monitor and closes the reading end *mon. libzmq sends monitor events with a
+ * blocking send, from its I/O thread: an event with nobody left to read it would stall every
+ * socket of the process. So a monitor is always stopped before its reader goes. */
+void link_unmonitor(void *sock, void **mon);
 
 /* Probe rounds after a disconnect: now, then a few follow-ups. */
 struct reprobe {

@@ -191,12 +191,13 @@ static void do_move(struct node *n, const struct msg *m)
 		reply(n, m->req, REP_ERR, "Cannot move: no link to the new parent");
 		return;
 	}
+	log_debug("moving to %s", endpoint);
 	proto_send_hello(up, n->id, getpid(), n->endpoint);
 	proto_send_bye(n->up, n->id);
+	link_unmonitor(n->up, &n->up_mon);
 	int linger = 1000;
 	zmq_setsockopt(n->up, ZMQ_LINGER, &linger, sizeof linger);
 	zmq_close(n->up);
-	link_close(&n->up_mon);
 	n->up = up;
 	n->up_mon = mon;
 }
@@ -416,8 +417,8 @@ static int setup(struct node *n)
 
 static void teardown(struct node *n)
 {
-	link_close(&n->up_mon);
-	link_close(&n->down_mon);
+	link_unmonitor(n->up, &n->up_mon);
+	link_unmonitor(n->down, &n->down_mon);
 	link_close(&n->up);
 	link_close(&n->down);
 	link_close(&n->work);

@@ -922,6 +922,7 @@ static void exec_answer(struct ctl *c, struct req *r, const struct msg *m)
 			pump(c, r->q);
 		return;
 	case REP_UNAVAIL:
+		log_debug("request %u to %d: a hop could not reach it", r->id, (int)r->node);
 		finish_unavailable(c, r);
 		return;
 	}
@@ -1032,6 +1033,7 @@ void rq_on_lost(struct ctl *c, int32_t id, pid_t pid)
 	struct topo_node *n = topo_get(c->topo, id);
 	if (!n || n->state == NODE_LOST || (pid && n->pid != pid))
 		return;	/* stale news of a node taken out (and maybe created again) */
+	log_debug("node %d lost", (int)id);
 	struct walk w = { c, LOST };
 	topo_walk(c->topo, id, lose_one, &w);
 	settle(c);
@@ -1073,6 +1075,7 @@ static void check_busy(struct ctl *c, struct nodeq *q, int64_t now)
 	int64_t since = q->last_heard > q->quiet_since ? q->last_heard : q->quiet_since;
 	int64_t silent = now - since;
 	if (silent >= c->timeout_ms) {
+		log_debug("node %d silent for %lld ms", (int)q->id, (long long)silent);
 		for (struct req *r = q->head, *next; r; r = next) {
 			next = r->qnext;
 			if (r->kind == RK_EXEC && r->started && !r->done)
