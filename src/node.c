@@ -442,31 +442,34 @@ int node_run(struct node *n)
 		return 1;
 	}
 	while (!n->stopping) {
-		zmq_pollitem_t items[] = {	/* a move replaces the uplink */
+		/* A move replaces the uplink; the worker is looked at only while it has work:
+		 * every ZeroMQ socket in the set costs syscalls on every wait. */
+		zmq_pollitem_t items[] = {
 			{ n->up, 0, ZMQ_POLLIN, 0 },
 			{ n->down, 0, ZMQ_POLLIN, 0 },
-			{ n->work, 0, ZMQ_POLLIN, 0 },
 			{ n->up_mon, 0, ZMQ_POLLIN, 0 },
 			{ n->down_mon, 0, ZMQ_POLLIN, 0 },
 			{ NULL, n->sigfd, ZMQ_POLLIN, 0 },
+			{ n->work, 0, ZMQ_POLLIN, 0 },
 		};
+		int nitems = n->worker_busy ? 6 : 5;
 		int64_t now = clock_ms();
 		int64_t wake = beat_timers(n, now);
 		if (n->reprobe.next < wake)
 			wake = n->reprobe.next;
 		long timeout = wake == INT64_MAX ? -1 : (long)(wake > now ? wake - now : 0);
-		if (zmq_poll(items, 6, timeout) < 0 && errno != EINTR)
+		if (zmq_poll(items, nitems, timeout) < 0 && errno != EINTR)
 			break;
 		now = clock_ms();
-		if (items[5].revents)
+		if (items[4].revents)
 			on_signals(n);
-		if (items[3].revents || items[4].revents)
+		if (items[2].revents || items[3].revents)
 			on_monitors(n, now);
 		if (items[0].revents)
 			from_parent(n);
 		if (items[1].revents)
 			from_children(n);
-		if (items[2].revents)
+		if (items[5].revents)
 			from_worker(n);
 		if (reprobe_due(&n->reprobe, now)) {
 			from_children(n);	/* a BYE that came before the close */
