@@ -20,6 +20,9 @@ Benchmarks (--only NAME):
   failure     kill -9 of a node at depth 2 to the first `Node is unavailable` (requests sent
               one after another right after the kill); floor: kill -9 of a raw ZeroMQ peer to
               the ROUTER's DISCONNECTED event
+  heartbit    kill -9 of an inner node to its subtree's `Heartbit:` lines at MS = 100 and
+              1000 (SPEC: 4*MS after the last report, 5*MS after the kill at most); false
+              reports of a 1000-node tree at MS = 100 (no floor: ZeroMQ has no such thing)
   sum         exec of a sum of 10^8 numbers of 1 to 6 digits; floor: the same bytes streamed
               through a pipe and ZeroMQ into a process that parses and sums them
   search      search in 10^8 characters; floor: the same bytes streamed into a process that
@@ -1199,12 +1202,90 @@ def bench_search(ctx):
     ]
 
 
+def heartbit_lines(mq, seconds):
+    """Every `Heartbit:` line within `seconds`, as (time, id)."""
+    got, end = [], now() + seconds
+    while now() < end:
+        try:
+            line = mq.out.line(max(0.001, end - now()), "heartbit lines")
+        except BenchError:
+            break
+        if not line.startswith("Heartbit: node "):
+            raise BenchError(f"mqtree: unexpected line '{line}' during heartbit")
+        got.append((now(), int(line.split()[2])))
+    return got
+
+
+def bench_heartbit(ctx):
+    """kill -9 to the `Heartbit:` line (SPEC: 4*MS after the last report, 5*MS at most), and
+    no false report from a 1000-node tree reporting every 100 ms."""
+    a = ctx.args
+
+    def one(rep):
+        out = {}
+        for ms in (100, 1000):
+            mq = Mq(ctx)
+            try:
+                mq.creates([(1, -1), (2, 1), (3, 2)], 10)
+                if mq.cmd(f"heartbit {ms}") != "Ok":
+                    raise BenchError("mqtree: heartbit did not answer Ok")
+                if heartbit_lines(mq, 2 * ms / 1000.0):
+                    raise BenchError(f"mqtree: a live node reported at heartbit {ms}")
+                os.kill(mq.nodes[2], signal.SIGKILL)
+                t0 = now()
+                lines = heartbit_lines(mq, 6 * ms / 1000.0)
+                ids = sorted(i for _, i in lines)
+                if ids != [2, 3]:
+                    raise BenchError(f"mqtree: heartbit {ms} after kill -9 of 2 reported {ids}")
+                out[f"d{ms}"] = (max(t for t, _ in lines) - t0) * 1000
+            finally:
+                mq.close()
+        mq = Mq(ctx, topology="balanced")
+        try:
+            mq.creates([(i, None) for i in range(1, a.nodes + 1)], 60)
+            if mq.cmd("heartbit 100") != "Ok":
+                raise BenchError("mqtree: heartbit did not answer Ok")
+            busy0 = cpu_busy()
+            out["false"] = len(heartbit_lines(mq, 3.0))
+            out["cpu"] = cpu_busy(busy0)
+        finally:
+            mq.close()
+        return out
+
+    s, err = runs_of(ctx, "heartbit", one, a.repeat)
+    rows = []
+    for ms in (100, 1000):
+        d = med(s, f"d{ms}")
+        rows.append(Row(f"`heartbit {ms}`: kill -9 of an inner node until the last of its "
+                        "subtree's `Heartbit:` lines", d, None, fmt=fmt_ms,
+                        target=f"4*MS after the last report ({3 * ms}..{4 * ms} ms after "
+                        f"the kill) to 5*MS ({5 * ms} ms)", error=err,
+                        ok=None if d is None else 3 * ms <= d <= 5 * ms))
+    f = med(s, "false")
+    rows.append(Row(f"`heartbit 100` on {a.nodes} idle nodes: false reports in 3 s "
+                    f"(machine busy {med(s, 'cpu') or 0:.0f}% meanwhile)", f, None,
+                    fmt=lambda v: f"{v:.0f}", target="0", error=err,
+                    ok=None if f is None else f == 0))
+    return rows
+
+
+def cpu_busy(since=None):
+    """/proc/stat busy and total jiffies; with `since`, the busy percentage from then."""
+    with open("/proc/stat") as fh:
+        v = [int(x) for x in fh.readline().split()[1:]]
+    cur = (sum(v) - v[3] - v[4], sum(v))
+    if since is None:
+        return cur
+    return 100.0 * (cur[0] - since[0]) / max(1, cur[1] - since[1])
+
+
 BENCHES = [                 # in the order of the table
     ("floor", bench_floor),     # run last: it reuses the floors the others measured
     ("latency", bench_latency),
     ("throughput", bench_throughput),
     ("create", bench_create),
     ("failure", bench_failure),
+    ("heartbit", bench_heartbit),
     ("sum", bench_sum),
     ("search", bench_search),
 ]

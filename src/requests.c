@@ -86,7 +86,6 @@ struct requests {
 	uint32_t next_id;
 	struct req *dhead, *dtail;
 	struct nodeq *busy;
-	size_t nbusy;
 	struct buf doomed;	/* (i32 id, i32 kill) pairs: nodes to take out once settled */
 	size_t spawning;	/* creates admitted and not answered */
 	bool admit;		/* a place came free: admit from the backlog when settled */
@@ -230,7 +229,6 @@ static void busy_set(struct requests *rq, struct nodeq *q, bool busy)
 		if (rq->busy)
 			rq->busy->bprev = q;
 		rq->busy = q;
-		rq->nbusy++;
 		return;
 	}
 	if (q->bprev)
@@ -239,7 +237,6 @@ static void busy_set(struct requests *rq, struct nodeq *q, bool busy)
 		rq->busy = q->bnext;
 	if (q->bnext)
 		q->bnext->bprev = q->bprev;
-	rq->nbusy--;
 }
 
 static void queue_append(struct nodeq *q, struct req *r)
