@@ -179,15 +179,9 @@ void ctl_begin_exit(struct ctl *c)
 
 static int setup(struct ctl *c)
 {
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
+	static const int signals[] = { SIGCHLD, SIGINT, SIGTERM, SIGHUP, 0 };
 	signal(SIGPIPE, SIG_IGN);
-	c->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	c->sigfd = proc_signalfd(signals);
 	/* Orphans of a lost node come back to us, so none is left unreaped. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	link_raise_fd_limit();

@@ -390,15 +390,10 @@ static void on_monitors(struct node *n, int64_t now)
 
 static int setup(struct node *n)
 {
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
+	static const int signals[] = { SIGCHLD, SIGTERM, SIGHUP, 0 };
 	signal(SIGINT, SIG_IGN);	/* the control node decides when nodes end */
 	signal(SIGPIPE, SIG_IGN);
-	n->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	n->sigfd = proc_signalfd(signals);
 	if (n->sigfd < 0)
 		return -1;
 	link_raise_fd_limit();

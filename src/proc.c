@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <string.h>
 #include <unistd.h>
@@ -102,4 +103,14 @@ void proc_status_text(int status, char *text, size_t size)
 		snprintf(text, size, "killed by signal %d", WTERMSIG(status));
 	else
 		snprintf(text, size, "exited with status %d", WEXITSTATUS(status));
+}
+
+int proc_signalfd(const int *signals)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	for (; *signals; signals++)
+		sigaddset(&set, *signals);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }

@@ -19,6 +19,10 @@ int proc_node_program(char *path, size_t size);
 int proc_spawn(const char *prog, int32_t id, const char *parent_endpoint, const char *set,
 	       pid_t *pid);
 
+/* Blocks the given signals (0-terminated list) and returns a non-blocking signalfd that
+ * reads them, so signals are handled in the loop, never in a handler; -1 on failure. */
+int proc_signalfd(const int *signals);
+
 /* "exited with status N" or "killed by signal N", for a waitpid status. */
 void proc_status_text(int status, char *text, size_t size);
 
