@@ -57,8 +57,7 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 
 int buf_quote(struct buf *b, const char *token, size_t len)
 {
-	enum { SHOWN = 32 };
-	size_t n = len > SHOWN ? SHOWN : len;
+	size_t n = len > BUF_QUOTE ? BUF_QUOTE : len;
 	if (buf_reserve(b, n + 5) < 0)
 		return -1;
 	char *p = b->data + b->len;

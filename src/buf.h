@@ -15,8 +15,10 @@ int buf_reserve(struct buf *b, size_t extra);
 int buf_append(struct buf *b, const void *data, size_t len);
 int buf_puts(struct buf *b, const char *s);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Appends 'TOKEN' for an error message: at most 32 characters then "...", and any byte that
- * is not printable ASCII as '?', so garbage input never reaches the output as it came. */
+/* Appends 'TOKEN' for an error message: at most BUF_QUOTE characters then "...", and any
+ * byte that is not printable ASCII as '?', so garbage input never reaches the output as it
+ * came. Reads at most BUF_QUOTE bytes of token. */
+#define BUF_QUOTE 32
 int buf_quote(struct buf *b, const char *token, size_t len);
 void buf_reset(struct buf *b);
 void buf_free(struct buf *b);

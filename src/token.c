@@ -123,25 +123,8 @@ int token_err_write(const struct token_err *e, struct buf *out)
 		return -1;
 	if (!e->quote)
 		return 0;
-	size_t n = e->len < TOKEN_QUOTE ? e->len : TOKEN_QUOTE;
-	if (buf_reserve(out, n + 6) < 0)
-		return -1;
-	char *w = out->data + out->len;
-	*w++ = ' ';
-	*w++ = '\'';
-	for (size_t i = 0; i < n; i++) {
-		/* The answer is one line of text: no control bytes from a garbage token. */
-		unsigned char c = (unsigned char)e->head[i];
-		*w++ = c < ' ' || c == 0x7f ? '?' : (char)c;
-	}
-	if (e->len > TOKEN_QUOTE) {
-		memcpy(w, "...", 3);
-		w += 3;
-	}
-	*w++ = '\'';
-	*w = '\0';
-	out->len = (size_t)(w - out->data);
-	return 0;
+	/* head holds the first TOKEN_QUOTE bytes, all that buf_quote shows of a token */
+	return buf_puts(out, " ") < 0 ? -1 : buf_quote(out, e->head, e->len);
 }
 
 void token_oom(struct buf *out)

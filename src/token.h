@@ -12,7 +12,7 @@
 #include "buf.h"
 
 #define TOKEN_CAP 256	/* bytes of a token kept by token_split; longer ones are cut */
-#define TOKEN_QUOTE 32	/* bytes of a token quoted in an error message; "..." marks the rest */
+#define TOKEN_QUOTE BUF_QUOTE	/* bytes of a token kept to quote in an error message */
 
 __extension__ typedef __int128 token_i128;
 __extension__ typedef unsigned __int128 token_u128;
