@@ -1,4 +1,7 @@
-/* requests.c - pending requests: a table by request id, a queue per node, deadlines. */
+/* requests.c - what the control node's requests do: queueing at their node, sending in
+ * order, answering in order, failing when their node is lost or silent, creates admitted to
+ * the spawn window, removals decided while walking carried out once settled. The record and
+ * its lists are in reqlist.c. */
 #include "requests.h"
 
 #include <errno.h>
@@ -14,6 +17,7 @@
 #include "log.h"
 #include "moves.h"
 #include "proc.h"
+#include "reqlist.h"
 #include "topo.h"
 
 #define EXEC_PIECE (64 * 1024)		/* bytes of exec arguments per message */
@@ -25,172 +29,11 @@
  * held by one that waits on it. */
 #define SPAWN_WINDOW 32
 
-enum req_kind {
-	RK_EXEC,
-	RK_PING,
-	RK_KILL,	/* carried out locally once the answers before it are in */
-	RK_REMOVE,	/* likewise, by a move job (moves.c) */
-	RK_CREATE,	/* queued at the parent; `node` is the new node */
-	RK_PINGALL,	/* one probe of a pingall; `group` collects them */
-	RK_PROBE,	/* liveness probe for a node with execs outstanding; prints nothing */
-};
-
-struct pingall {
-	size_t waiting;
-	struct buf down;	/* i32 ids of unavailable nodes */
-};
-
-struct req {
-	uint32_t id;
-	enum req_kind kind;
-	int32_t node;
-	int32_t via;		/* create: the parent it was placed under (the model may move on) */
-	struct nodeq *q;	/* queue it waits in; NULL for probes and depth-1 creates */
-	struct pingall *group;
-	int64_t deadline;	/* INT64_MAX: none */
-	bool pending;		/* in the table: an answer from the network is awaited */
-	bool done;		/* answered; printed once its turn comes */
-	bool started;		/* first message sent */
-	bool ended;		/* exec: all arguments given */
-	bool sent;		/* everything sent */
-	bool admitted;		/* create: holds a place in the spawn window */
-	unsigned inflight;	/* exec pieces not yet credited */
-	int32_t *path;
-	size_t npath;
-	struct buf stage;	/* exec arguments not yet sent, from stage_off */
-	size_t stage_off;
-	struct buf line;	/* the answer */
-	struct req *hnext;	/* table chain */
-	struct req *qprev, *qnext;
-	struct req *dprev, *dnext;	/* deadline list */
-};
-
-/* Per node (topo_node.user). */
-struct nodeq {
-	int32_t id;
-	struct req *head, *tail;
-	struct req *send;	/* first request of the queue not fully sent */
-	uint32_t create_req;	/* while the node is being created */
-	size_t outstanding;	/* execs sent and not answered */
-	int64_t quiet_since, last_heard;
-	uint32_t probe;		/* probe in flight, 0 if none */
-	bool held;		/* moving: nothing is sent until it has arrived */
-	int32_t adopt, adopt_from;	/* list insertion: the child to take over once up */
-	struct nodeq *bprev, *bnext;	/* busy list: outstanding > 0 */
-	bool busy;
-};
-
-struct requests {
-	struct req **table;
-	size_t nbuckets, count;
-	uint32_t next_id;
-	struct req *dhead, *dtail;
-	struct nodeq *busy;
-	struct buf doomed;	/* (i32 id, i32 kill) pairs: nodes to take out once settled */
-	size_t spawning;	/* creates admitted and not answered */
-	bool admit;		/* a place came free: admit from the backlog when settled */
-	struct req *backlog, *backlog_tail;	/* creates waiting for a place (queue links) */
-	int64_t next_tick;	/* liveness checks of busy nodes */
-};
-
-static bool is_ordered(const struct req *r)
-{
-	return r->kind == RK_EXEC || r->kind == RK_PING || r->kind == RK_KILL ||
-	       r->kind == RK_REMOVE;
-}
-
-/* ---- table ---- */
-
-static struct req *table_get(struct requests *rq, uint32_t id)
-{
-	for (struct req *r = rq->table[id & (rq->nbuckets - 1)]; r; r = r->hnext)
-		if (r->id == id)
-			return r;
-	return NULL;
-}
-
-static void table_grow(struct requests *rq)
-{
-	size_t n = rq->nbuckets * 2;
-	struct req **t = calloc(n, sizeof *t);
-	if (!t)
-		return;	/* longer chains, still correct */
-	for (size_t i = 0; i < rq->nbuckets; i++) {
-		for (struct req *r = rq->table[i], *next; r; r = next) {
-			next = r->hnext;
-			r->hnext = t[r->id & (n - 1)];
-			t[r->id & (n - 1)] = r;
-		}
-	}
-	free(rq->table);
-	rq->table = t;
-	rq->nbuckets = n;
-}
-
-static void table_put(struct requests *rq, struct req *r)
-{
-	if (rq->count >= rq->nbuckets)
-		table_grow(rq);
-	struct req **b = &rq->table[r->id & (rq->nbuckets - 1)];
-	r->hnext = *b;
-	*b = r;
-	r->pending = true;
-	rq->count++;
-}
-
-static void table_del(struct requests *rq, struct req *r)
-{
-	if (!r->pending)
-		return;
-	for (struct req **p = &rq->table[r->id & (rq->nbuckets - 1)]; *p; p = &(*p)->hnext) {
-		if (*p == r) {
-			*p = r->hnext;
-			break;
-		}
-	}
-	r->pending = false;
-	rq->count--;
-}
-
-/* ---- deadlines: a list sorted by time; nearly every one is now + --timeout, so an
- * insertion stops at the tail ---- */
-
-static void deadline_in(struct requests *rq, struct req *r, int64_t at)
-{
-	struct req *after = rq->dtail;
-	while (after && after->deadline > at)
-		after = after->dprev;
-	r->deadline = at;
-	r->dprev = after;
-	r->dnext = after ? after->dnext : rq->dhead;
-	if (r->dnext)
-		r->dnext->dprev = r;
-	else
-		rq->dtail = r;
-	if (after)
-		after->dnext = r;
-	else
-		rq->dhead = r;
-}
+/* ---- deadlines ---- */
 
 static void deadline_set(struct ctl *c, struct req *r)
 {
-	deadline_in(c->rq, r, clock_ms() + c->timeout_ms);
-}
-
-static void deadline_del(struct requests *rq, struct req *r)
-{
-	if (r->deadline == INT64_MAX)
-		return;
-	if (r->dprev)
-		r->dprev->dnext = r->dnext;
-	else
-		rq->dhead = r->dnext;
-	if (r->dnext)
-		r->dnext->dprev = r->dprev;
-	else
-		rq->dtail = r->dprev;
-	r->deadline = INT64_MAX;
+	reqlist_deadline_in(c->rq, r, clock_ms() + c->timeout_ms);
 }
 
 /* --timeout bounds the parent's answer; a process that has started gets longer to say
@@ -199,102 +42,15 @@ static void deadline_del(struct requests *rq, struct req *r)
 static void hello_deadline(struct ctl *c, struct req *r)
 {
 	int64_t allow = c->timeout_ms > HELLO_MIN_MS ? c->timeout_ms : HELLO_MIN_MS;
-	deadline_del(c->rq, r);
-	deadline_in(c->rq, r, clock_ms() + allow);
-}
-
-/* ---- per-node queues ---- */
-
-static struct nodeq *nodeq_of(struct topo_node *n)
-{
-	if (!n->user) {
-		struct nodeq *q = calloc(1, sizeof *q);
-		if (!q)
-			fatal("out of memory");
-		q->id = n->id;
-		q->adopt = q->adopt_from = TOPO_NONE;
-		n->user = q;
-	}
-	return n->user;
-}
-
-static void busy_set(struct requests *rq, struct nodeq *q, bool busy)
-{
-	if (q->busy == busy)
-		return;
-	q->busy = busy;
-	if (busy) {
-		q->bprev = NULL;
-		q->bnext = rq->busy;
-		if (rq->busy)
-			rq->busy->bprev = q;
-		rq->busy = q;
-		return;
-	}
-	if (q->bprev)
-		q->bprev->bnext = q->bnext;
-	else
-		rq->busy = q->bnext;
-	if (q->bnext)
-		q->bnext->bprev = q->bprev;
-}
-
-static void queue_append(struct nodeq *q, struct req *r)
-{
-	r->q = q;
-	r->qnext = NULL;
-	r->qprev = q->tail;
-	if (q->tail)
-		q->tail->qnext = r;
-	else
-		q->head = r;
-	q->tail = r;
-	if (!q->send)
-		q->send = r;
-}
-
-static void queue_unlink(struct nodeq *q, struct req *r)
-{
-	if (q->send == r)
-		q->send = r->qnext;
-	if (r->qprev)
-		r->qprev->qnext = r->qnext;
-	else
-		q->head = r->qnext;
-	if (r->qnext)
-		r->qnext->qprev = r->qprev;
-	else
-		q->tail = r->qprev;
-	r->q = NULL;
+	reqlist_deadline_del(c->rq, r);
+	reqlist_deadline_in(c->rq, r, clock_ms() + allow);
 }
 
 /* ---- life of a request ---- */
 
 uint32_t rq_new_id(struct ctl *c)
 {
-	if (++c->rq->next_id == 0)
-		c->rq->next_id = 1;	/* 0 means "no request" */
-	return c->rq->next_id;
-}
-
-static struct req *req_new(struct ctl *c, enum req_kind kind, int32_t node)
-{
-	struct req *r = calloc(1, sizeof *r);
-	if (!r)
-		fatal("out of memory");
-	r->id = rq_new_id(c);
-	r->kind = kind;
-	r->node = node;
-	r->deadline = INT64_MAX;
-	return r;
-}
-
-static void req_free(struct req *r)
-{
-	free(r->path);
-	buf_free(&r->stage);
-	buf_free(&r->line);
-	free(r);
+	return reqlist_new_id(c->rq);
 }
 
 static void group_done(struct ctl *c, struct pingall *g);
@@ -314,20 +70,7 @@ static void outstanding_dec(struct ctl *c, struct req *r)
 		return;
 	struct nodeq *q = r->q;
 	if (q->outstanding && --q->outstanding == 0)
-		busy_set(c->rq, q, false);
-}
-
-static void backlog_unlink(struct requests *rq, struct req *r)
-{
-	if (r->qprev)
-		r->qprev->qnext = r->qnext;
-	else
-		rq->backlog = r->qnext;
-	if (r->qnext)
-		r->qnext->qprev = r->qprev;
-	else
-		rq->backlog_tail = r->qprev;
-	r->qprev = r->qnext = NULL;
+		reqlist_busy(c->rq, q, false);
 }
 
 /* Prints the answers at the front of q that are due: an answer waits for every ordered
@@ -338,9 +81,9 @@ static void queue_flush(struct ctl *c, struct nodeq *q)
 		next = r->qnext;
 		if (r->done) {
 			out_line(c, r->line.data, r->line.len);
-			queue_unlink(q, r);
-			req_free(r);
-		} else if (is_ordered(r)) {
+			reqlist_queue_unlink(q, r);
+			reqlist_free_req(r);
+		} else if (reqlist_ordered(r)) {
 			break;
 		}
 	}
@@ -350,8 +93,8 @@ static void queue_flush(struct ctl *c, struct nodeq *q)
 static void finish_line(struct ctl *c, struct req *r)
 {
 	outstanding_dec(c, r);
-	table_del(c->rq, r);
-	deadline_del(c->rq, r);
+	reqlist_del(c->rq, r);
+	reqlist_deadline_del(c->rq, r);
 	r->done = true;
 	buf_free(&r->stage);
 	r->stage_off = 0;
@@ -362,19 +105,19 @@ static void finish_line(struct ctl *c, struct req *r)
 			c->rq->spawning--;
 			c->rq->admit = true;
 		} else {
-			backlog_unlink(c->rq, r);
+			reqlist_backlog_unlink(c->rq, r);
 		}
 	}
 	struct nodeq *q = r->q;
-	if (is_ordered(r)) {
+	if (reqlist_ordered(r)) {
 		queue_flush(c, q);
 	} else {
 		struct pingall *g = r->group;
 		if (r->line.len)
 			out_line(c, r->line.data, r->line.len);
 		if (q)
-			queue_unlink(q, r);
-		req_free(r);
+			reqlist_queue_unlink(q, r);
+		reqlist_free_req(r);
 		if (g && --g->waiting == 0)
 			group_done(c, g);
 	}
@@ -492,7 +235,7 @@ static void exec_pump(struct ctl *c, struct req *r)
 			struct nodeq *q = r->q;
 			if (q->outstanding++ == 0) {
 				q->quiet_since = clock_ms();
-				busy_set(c->rq, q, true);
+				reqlist_busy(c->rq, q, true);
 			}
 		}
 		r->started = true;
@@ -578,10 +321,10 @@ static void pump(struct ctl *c, struct nodeq *q)
 /* Queues r at node n and sends what can go. A lost node answers at once. */
 static void submit(struct ctl *c, struct req *r, struct topo_node *n)
 {
-	struct nodeq *q = nodeq_of(n);
+	struct nodeq *q = reqlist_nodeq(n);
 	if (!r->pending)
-		table_put(c->rq, r);
-	queue_append(q, r);
+		reqlist_put(c->rq, r);
+	reqlist_queue_append(q, r);
 	if (n->state == NODE_LOST)
 		finish_unavailable(c, r);
 	else
@@ -619,7 +362,7 @@ static void lose_one(struct topo_node *n, void *arg)
 		else
 			finish_unavailable(w->c, r);
 	}
-	struct req *cr = q->create_req ? table_get(w->c->rq, q->create_req) : NULL;
+	struct req *cr = q->create_req ? reqlist_get(w->c->rq, q->create_req) : NULL;
 	if (cr && w->fate == GONE)	/* being created under a parent that never was */
 		finish_gone(w->c, cr);
 	else if (cr)	/* being created under a lost parent */
@@ -642,9 +385,9 @@ void rq_node_free(struct topo_node *n, void *arg)
 	queue_flush(c, q);	/* answers that were waiting for their turn */
 	for (struct req *r = q->head, *next; r; r = next) {
 		next = r->qnext;
-		req_free(r);
+		reqlist_free_req(r);
 	}
-	busy_set(c->rq, q, false);
+	reqlist_busy(c->rq, q, false);
 	free(q);
 	n->user = NULL;
 }
@@ -711,7 +454,7 @@ static void admit(struct ctl *c)
 	rq->admit = false;
 	while (rq->backlog && rq->spawning < SPAWN_WINDOW) {
 		struct req *r = rq->backlog;
-		backlog_unlink(rq, r);
+		reqlist_backlog_unlink(rq, r);
 		create_start(c, r);	/* a create is answered, and so leaves, with its node */
 	}
 }
@@ -728,21 +471,16 @@ void rq_create(struct ctl *c, int32_t id, int64_t parent)
 	struct topo_node *n = topo_add(c->topo, id, &place);
 	if (!n)
 		fatal("out of memory");
-	struct req *r = req_new(c, RK_CREATE, id);
+	struct req *r = reqlist_new_req(c->rq, RK_CREATE, id);
 	r->via = place.parent;
-	nodeq_of(n)->create_req = r->id;
+	reqlist_nodeq(n)->create_req = r->id;
 	if (place.adopt != TOPO_NONE) {	/* list: the old child waits to move under it */
-		nodeq_of(n)->adopt = place.adopt;
-		nodeq_of(n)->adopt_from = place.parent;
+		reqlist_nodeq(n)->adopt = place.adopt;
+		reqlist_nodeq(n)->adopt_from = place.parent;
 		rq_hold(c, place.adopt, true);
 	}
-	table_put(rq, r);
-	r->qprev = rq->backlog_tail;
-	if (rq->backlog_tail)
-		rq->backlog_tail->qnext = r;
-	else
-		rq->backlog = r;
-	rq->backlog_tail = r;
+	reqlist_put(rq, r);
+	reqlist_backlog_append(rq, r);
 	admit(c);
 	settle(c);
 }
@@ -754,7 +492,7 @@ static void node_request(struct ctl *c, enum req_kind kind, int32_t id)
 		out_line(c, "Error: Not found", 16);
 		return;
 	}
-	submit(c, req_new(c, kind, id), n);
+	submit(c, reqlist_new_req(c->rq, kind, id), n);
 	settle(c);
 }
 
@@ -781,7 +519,7 @@ struct pingall_walk {
 static void pingall_one(struct topo_node *n, void *arg)
 {
 	struct pingall_walk *w = arg;
-	struct req *r = req_new(w->c, RK_PINGALL, n->id);
+	struct req *r = reqlist_new_req(w->c->rq, RK_PINGALL, n->id);
 	r->group = w->g;
 	w->g->waiting++;
 	submit(w->c, r, n);
@@ -833,7 +571,7 @@ uint32_t rq_exec_begin(struct ctl *c, int32_t id)
 		out_printf(c, "Error:%d: Not found", (int)id);
 		return 0;
 	}
-	struct req *r = req_new(c, RK_EXEC, id);
+	struct req *r = reqlist_new_req(c->rq, RK_EXEC, id);
 	uint32_t rid = r->id;
 	submit(c, r, n);
 	settle(c);
@@ -842,7 +580,7 @@ uint32_t rq_exec_begin(struct ctl *c, int32_t id)
 
 void rq_exec_feed(struct ctl *c, uint32_t req, const char *data, size_t len)
 {
-	struct req *r = table_get(c->rq, req);
+	struct req *r = reqlist_get(c->rq, req);
 	if (!r || r->ended)
 		return;
 	if (buf_append(&r->stage, data, len) < 0)
@@ -854,7 +592,7 @@ void rq_exec_feed(struct ctl *c, uint32_t req, const char *data, size_t len)
 
 void rq_exec_end(struct ctl *c, uint32_t req)
 {
-	struct req *r = table_get(c->rq, req);
+	struct req *r = reqlist_get(c->rq, req);
 	if (!r || r->ended)
 		return;
 	r->ended = true;
@@ -864,7 +602,7 @@ void rq_exec_end(struct ctl *c, uint32_t req)
 
 bool rq_exec_can_feed(struct ctl *c, uint32_t req)
 {
-	struct req *r = table_get(c->rq, req);
+	struct req *r = reqlist_get(c->rq, req);
 	return !r || r->stage.len - r->stage_off < EXEC_STAGE_MAX;
 }
 
@@ -872,7 +610,7 @@ bool rq_exec_can_feed(struct ctl *c, uint32_t req)
 
 static void hold_one(struct topo_node *n, void *arg)
 {
-	struct nodeq *q = nodeq_of(n);
+	struct nodeq *q = reqlist_nodeq(n);
 	q->held = *(bool *)arg;
 	for (struct req *r = q->head; r; r = r->qnext) {	/* paths change */
 		free(r->path);
@@ -898,7 +636,7 @@ void rq_hold(struct ctl *c, int32_t id, bool hold)
 
 void rq_answer(struct ctl *c, uint32_t req, const char *line, bool remove_node)
 {
-	struct req *r = table_get(c->rq, req);
+	struct req *r = reqlist_get(c->rq, req);
 	if (!r)
 		return;	/* answered already: its node was lost meanwhile */
 	if (remove_node)
@@ -961,7 +699,7 @@ void rq_heard(struct ctl *c, int32_t id)
 
 void rq_on_reply(struct ctl *c, const struct msg *m)
 {
-	struct req *r = table_get(c->rq, m->req);
+	struct req *r = reqlist_get(c->rq, m->req);
 	if (!r)
 		return;	/* answered already (timed out, or lost): late news is dropped */
 	struct topo_node *n = topo_get(c->topo, r->node);
@@ -995,7 +733,7 @@ void rq_on_hello(struct ctl *c, int32_t id, pid_t pid, const char *endpoint)
 {
 	struct topo_node *n = topo_get(c->topo, id);
 	struct nodeq *q = n ? n->user : NULL;
-	struct req *r = q ? table_get(c->rq, q->create_req) : NULL;
+	struct req *r = q ? reqlist_get(c->rq, q->create_req) : NULL;
 	if (n && n->state == NODE_UP && n->pid == pid) {
 		mv_on_hello(c, id);	/* it has arrived at its new parent */
 		settle(c);
@@ -1049,7 +787,7 @@ void rq_on_exit(struct ctl *c, pid_t pid, const char *why)
 	if (!n)
 		return;	/* an orphan adopted from a lost subtree */
 	struct nodeq *q = n->user;
-	struct req *r = q ? table_get(c->rq, q->create_req) : NULL;
+	struct req *r = q ? reqlist_get(c->rq, q->create_req) : NULL;
 	if (n->state == NODE_PENDING && r)
 		finish(c, r, "Error: Cannot start node: %s", why);
 	else
@@ -1082,8 +820,8 @@ static void check_busy(struct ctl *c, struct nodeq *q, int64_t now)
 	}
 	if (silent >= c->timeout_ms / 2 && !q->probe) {
 		struct topo_node *n = topo_get(c->topo, q->id);
-		struct req *r = req_new(c, RK_PROBE, q->id);
-		table_put(c->rq, r);
+		struct req *r = reqlist_new_req(c->rq, RK_PROBE, q->id);
+		reqlist_put(c->rq, r);
 		q->probe = r->id;
 		r->sent = r->started = true;
 		if (n && req_path(c, r) == 0 &&
