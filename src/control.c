@@ -34,8 +34,10 @@ int ctl_send_req(struct ctl *c, uint32_t req, uint8_t op, uint8_t flags, const i
 {
 	if (proto_send_req(c->router, path[0], req, op, flags, path, npath, body, len) == 0)
 		return 0;
+	/* The caller answers this request; the loss itself is taken up by the loop's probe
+	 * round, not here in the middle of sending (it would answer requests under our feet). */
 	if (errno == EHOSTUNREACH)
-		rq_on_lost(c, path[0], 0);
+		reprobe_start(&c->reprobe, clock_ms());
 	return -1;
 }
 

@@ -50,7 +50,8 @@ void ctl_begin_exit(struct ctl *c);
 void ctl_heartbit(struct ctl *c, int32_t ms);
 /* Starts a depth-1 node; 0 with *pid, or -1 with errno. */
 int ctl_spawn(struct ctl *c, int32_t id, pid_t *pid);
-/* Sends on the ROUTER to a depth-1 node; a send that finds it gone marks it lost. */
+/* Sends on the ROUTER to a depth-1 node; a send that finds it gone starts a probe round,
+ * which marks it lost from the loop. */
 int ctl_send_req(struct ctl *c, uint32_t req, uint8_t op, uint8_t flags, const int32_t *path,
 		 size_t npath, const void *body, size_t len);
 

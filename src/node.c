@@ -268,10 +268,11 @@ static void from_parent(struct node *n)
 		uint32_t req = m.req;
 		int32_t target = m.id;
 		if (proto_forward(n->down, next, &msg) < 0) {
+			int err = errno;
 			struct child *c = child_find(n, next);
-			log_debug("cannot forward to %d: %s", (int)next, zmq_strerror(errno));
+			log_debug("cannot forward to %d: %s", (int)next, zmq_strerror(err));
 			proto_send_rep(n->up, req, target, REP_UNAVAIL, NULL, 0);
-			if (c && errno == EHOSTUNREACH)
+			if (c && err == EHOSTUNREACH)
 				child_lost(n, c, "connection closed");
 			else if (!c)
 				proto_send_lost(n->up, next, 0, n->id);
