@@ -207,6 +207,14 @@ static bool start_exec(struct ctl *c, const struct tokens *t, bool complete, uin
 	return true;
 }
 
+bool cmd_waits(struct ctl *c, const char *line, size_t len)
+{
+	struct tokens t;
+	parse_tokens(line, len, &t);
+	return t.n && (parse_is(&t.tok[0], "create") || parse_is(&t.tok[0], "remove")) &&
+	       rq_structure_busy(c);
+}
+
 bool cmd_line(struct ctl *c, const char *line, size_t len, bool complete, uint32_t *stream_req,
 	      int *extra_lines)
 {

@@ -23,6 +23,8 @@ struct console {
 	bool interactive;
 	bool stopped;
 	bool eof;
+	bool waiting;		/* the next line waits for a remove (cmd_waits) */
+	char *held;		/* interactive: that line */
 	EditLine *el;		/* interactive only */
 	History *hist;
 	bool in_line;		/* a line was just entered: the cursor is on a fresh line */
@@ -53,6 +55,7 @@ void console_destroy(struct console **conp)
 	if (!con)
 		return;
 	console_stop(con);
+	free(con->held);
 	free(con->buf);
 	free(con);
 	*conp = NULL;
@@ -124,12 +127,16 @@ static void process(struct console *con)
 			if (nl)
 				con->mode = IN_LINE;
 		} else if (nl && (size_t)(nl - p) <= HEAD_MAX) {
+			if ((con->waiting = cmd_waits(con->c, p, (size_t)(nl - p))))
+				break;
 			con->start += (size_t)(nl - p) + 1;
 			dispatch(con, p, (size_t)(nl - p), true);
 		} else if (avail >= HEAD_MAX) {	/* the rest is streamed or discarded */
 			con->start += HEAD_MAX;
 			dispatch(con, p, HEAD_MAX, false);
 		} else if (con->eof) {	/* a last line without a newline */
+			if ((con->waiting = cmd_waits(con->c, p, avail)))
+				break;
 			con->start = con->end;
 			dispatch(con, p, avail, true);
 		} else {
@@ -151,7 +158,13 @@ static void on_line(struct console *con, const char *line, size_t len)
 	} else {
 		if (len)
 			history(con->hist, &ev, H_ENTER, line);
-		dispatch(con, line, len, true);
+		if ((con->waiting = cmd_waits(con->c, line, len))) {
+			free(con->held);
+			if (!(con->held = strdup(line)))
+				fatal("out of memory");
+		} else {
+			dispatch(con, line, len, true);
+		}
 	}
 	con->in_line = false;
 }
@@ -192,7 +205,7 @@ void console_start(struct console *con)
 
 bool console_wants_input(struct console *con)
 {
-	if (con->stopped || con->eof)
+	if (con->stopped || con->eof || con->waiting)
 		return false;
 	if (con->interactive)
 		return true;
@@ -247,8 +260,17 @@ void console_read(struct console *con)
 
 void console_resume(struct console *con)
 {
-	if (!con->interactive && !con->stopped && con->end > con->start)
+	if (con->stopped)
+		return;
+	if (con->held && !cmd_waits(con->c, con->held, strlen(con->held))) {
+		char *line = con->held;
+		con->held = NULL;
+		con->waiting = false;
+		dispatch(con, line, strlen(line), true);
+		free(line);
+	} else if (!con->interactive && con->end > con->start) {
 		process(con);
+	}
 }
 
 void console_interrupt(struct console *con)

@@ -68,5 +68,8 @@ struct token;
 bool cmd_line(struct ctl *c, const char *line, size_t len, bool complete, uint32_t *stream_req,
 	      int *extra_lines);
 void cmd_help(struct ctl *c);
+/* True when the line must wait before it runs: a create or remove while a remove or kill is
+ * under way (it is placed in the tree as that leaves it). */
+bool cmd_waits(struct ctl *c, const char *line, size_t len);
 
 #endif

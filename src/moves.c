@@ -21,6 +21,8 @@ struct job {
 	bool started;
 	uint32_t move_req;	/* the OP_MOVE in flight, 0 if none */
 	int32_t waiting;	/* a node still being created that must move, or TOPO_NONE */
+	bool draining;		/* waiting for answers on their way through the old path */
+	struct buf held;	/* the nodes whose requests it holds */
 	int64_t deadline;
 	struct job *next;
 };
@@ -36,6 +38,7 @@ struct moves *mv_new(void)
 
 static void job_free(struct job *j)
 {
+	buf_free(&j->held);
 	free(j->moves);
 	free(j);
 }
@@ -55,6 +58,7 @@ void mv_destroy(struct moves **mvp)
 }
 
 static void step(struct ctl *c, struct job *j);
+static void job_end(struct ctl *c, struct job *j, const char *answer);
 
 static void enqueue(struct ctl *c, struct job *j)
 {
@@ -64,8 +68,20 @@ static void enqueue(struct ctl *c, struct job *j)
 	else
 		mv->head = j;
 	mv->tail = j;
-	if (mv->head == j)
+}
+
+bool mv_start(struct ctl *c)
+{
+	struct job *j = c->moves->head;
+	if (j && j->draining && !rq_in_flight(c, j->moves[j->done].id)) {
+		j->draining = false;
 		step(c, j);
+		return true;
+	}
+	if (!j || j->started)
+		return false;
+	step(c, j);
+	return true;
 }
 
 /* The job is over: the subtrees it held go on by their new paths, its request is answered
@@ -76,28 +92,41 @@ static void job_end(struct ctl *c, struct job *j, const char *answer)
 	mv->head = j->next;
 	if (!mv->head)
 		mv->tail = NULL;
-	for (size_t i = 0; i < j->n; i++)
-		rq_hold(c, j->moves[i].id, false);
-	if (topo_get(c->topo, j->subject))
-		rq_hold(c, j->subject, false);
-	rq_answer(c, j->req, answer, j->remove && j->done == j->n);
+	rq_release(c, &j->held);
+	rq_answer(c, j->req, answer, j->remove && j->done == j->n);	/* settles: starts the next */
 	job_free(j);
-	if (mv->head)
-		step(c, mv->head);
 }
 
 /* Sends the next move, or ends the job when none is left. */
+/* A remove's moves, planned when it starts: jobs before it may have changed the tree. */
+static int plan(struct ctl *c, struct job *j)
+{
+	long n = topo_plan_remove(c->topo, j->subject, NULL, 0);
+	if (n < 0)
+		return -1;
+	j->moves = calloc((size_t)n + 1, sizeof *j->moves);
+	if (!j->moves)
+		fatal("out of memory");
+	j->n = (size_t)topo_plan_remove(c->topo, j->subject, j->moves, (size_t)n);
+	return 0;
+}
+
 static void step(struct ctl *c, struct job *j)
 {
 	if (!j->started) {
 		j->started = true;
-		rq_hold(c, j->remove ? j->subject : j->moves[0].id, true);
+		if (j->remove && plan(c, j) < 0) {
+			job_end(c, j, "Error: Not found");
+			return;
+		}
+		if (j->remove)	/* an adoption's child is held since its create */
+			rq_hold(c, j->subject, &j->held);
 	}
 	while (j->done < j->n) {
 		struct topo_move *m = &j->moves[j->done];
 		struct topo_node *node = topo_get(c->topo, m->id);
 		struct topo_node *parent = topo_get(c->topo, m->parent);
-		if (!node && j->from != TOPO_NONE) {	/* the child to adopt never came up */
+		if (!node) {	/* taken out meanwhile (killed, or never came up): nothing to move */
 			j->done++;
 			continue;
 		}
@@ -105,12 +134,17 @@ static void step(struct ctl *c, struct job *j)
 			j->waiting = m->id;	/* goes on when it is up (mv_node_up) */
 			return;
 		}
+		if (node && node->state == NODE_UP && rq_in_flight(c, m->id)) {
+			j->draining = true;	/* goes on once answered (mv_start) */
+			return;
+		}
 		if (!node || (m->parent != TOPO_ROOT && (!parent || parent->state != NODE_UP))) {
 			job_end(c, j, "Error: Node is unavailable");
 			return;
 		}
 		if (node->state == NODE_LOST) {	/* nothing to tell a dead node */
-			topo_move(c->topo, m->id, m->parent, m->side);
+			if (topo_move(c->topo, m->id, m->parent, m->side) < 0)
+				log_warn("cannot move %d under %d in the model", (int)m->id, (int)m->parent);
 			j->done++;
 			continue;
 		}
@@ -144,10 +178,8 @@ static void step(struct ctl *c, struct job *j)
 void mv_remove(struct ctl *c, uint32_t req, int32_t id)
 {
 	struct job *j = calloc(1, sizeof *j);
-	long n = topo_plan_remove(c->topo, id, NULL, 0);
-	if (!j || n < 0 || !(j->moves = calloc((size_t)n + 1, sizeof *j->moves)))
+	if (!j)
 		fatal("out of memory");
-	j->n = (size_t)topo_plan_remove(c->topo, id, j->moves, (size_t)n);
 	j->req = req;
 	j->subject = id;
 	j->remove = true;
@@ -156,7 +188,8 @@ void mv_remove(struct ctl *c, uint32_t req, int32_t id)
 	enqueue(c, j);
 }
 
-void mv_adopt(struct ctl *c, uint32_t req, int32_t id, int32_t child, int32_t from)
+void mv_adopt(struct ctl *c, uint32_t req, int32_t id, int32_t child, int32_t from,
+	      struct buf *held)
 {
 	struct job *j = calloc(1, sizeof *j);
 	if (!j || !(j->moves = calloc(1, sizeof *j->moves)))
@@ -167,6 +200,8 @@ void mv_adopt(struct ctl *c, uint32_t req, int32_t id, int32_t child, int32_t fr
 	j->subject = id;
 	j->from = from;
 	j->waiting = TOPO_NONE;
+	j->held = *held;	/* taken over */
+	*held = (struct buf){ 0 };
 	enqueue(c, j);
 }
 
@@ -185,8 +220,9 @@ bool mv_on_hello(struct ctl *c, int32_t id)
 	if (!j || !j->move_req || j->moves[j->done].id != id)
 		return false;
 	struct topo_move *m = &j->moves[j->done];
-	if (j->from == TOPO_NONE)	/* an adoption is in the model already */
-		topo_move(c->topo, m->id, m->parent, m->side);
+	if (j->from == TOPO_NONE &&	/* an adoption is in the model already */
+	    topo_move(c->topo, m->id, m->parent, m->side) < 0)
+		log_warn("cannot move %d under %d in the model", (int)m->id, (int)m->parent);
 	j->from = TOPO_NONE;
 	j->move_req = 0;
 	j->done++;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "buf.h"
 #include "proto.h"
 #include "topo.h"
 
@@ -27,8 +28,14 @@ void mv_destroy(struct moves **mv);
  * re-joined. */
 void mv_remove(struct ctl *c, uint32_t req, int32_t id);
 /* list insertion: `child` (now under `id` in the model, still under `from` in fact) moves
- * under the new node id once it is up; then request `req` (the create) is answered. */
-void mv_adopt(struct ctl *c, uint32_t req, int32_t id, int32_t child, int32_t from);
+ * under the new node id once it is up; then request `req` (the create) is answered. The job
+ * takes over `held`, the nodes held for it since the create. */
+void mv_adopt(struct ctl *c, uint32_t req, int32_t id, int32_t child, int32_t from,
+	      struct buf *held);
+/* Starts the next job if none is under way, or goes on with one that waited for answers in
+ * flight (true when it did). Called when the request layer settles: a job changes the tree,
+ * which must not happen while it is being walked. */
+bool mv_start(struct ctl *c);
 /* A node being created is up: a move of it may go on. */
 void mv_node_up(struct ctl *c, int32_t id);
 

@@ -58,8 +58,10 @@ struct nodeq {
 	size_t outstanding;	/* execs sent and not answered */
 	int64_t quiet_since, last_heard;
 	uint32_t probe;		/* probe in flight, 0 if none */
-	bool held;		/* moving: nothing is sent until it has arrived */
+	int64_t probe_at;	/* when it was sent */
+	unsigned held;		/* moves it is part of: nothing is sent until they are over */
 	int32_t adopt, adopt_from;	/* list insertion: the child to take over once up */
+	struct buf adopt_held;		/* and the nodes held for that (rq_hold) */
 	struct nodeq *bprev, *bnext;	/* busy list: outstanding > 0 */
 	bool busy;
 };
@@ -75,6 +77,9 @@ struct requests {
 	bool admit;		/* a place came free: admit from the backlog when settled */
 	struct req *backlog, *backlog_tail;	/* creates waiting for a place (queue links) */
 	int64_t next_tick;	/* liveness checks of busy nodes */
+	int walking;		/* tree walks under way: nodes are taken out after them */
+	size_t reshaping;	/* removes and kills given and not answered */
+	bool settling;
 };
 
 bool reqlist_ordered(const struct req *r);

@@ -29,6 +29,21 @@
  * held by one that waits on it. */
 #define SPAWN_WINDOW 32
 
+/* Walks the tree; taking nodes out waits for the walk to end (settle). */
+static void walk(struct ctl *c, int32_t id, void (*fn)(struct topo_node *, void *), void *arg)
+{
+	c->rq->walking++;
+	topo_walk(c->topo, id, fn, arg);
+	c->rq->walking--;
+}
+
+static void walk_sorted(struct ctl *c, void (*fn)(struct topo_node *, void *), void *arg)
+{
+	c->rq->walking++;
+	topo_each_sorted(c->topo, fn, arg);
+	c->rq->walking--;
+}
+
 /* ---- deadlines ---- */
 
 static void deadline_set(struct ctl *c, struct req *r)
@@ -96,6 +111,8 @@ static void finish_line(struct ctl *c, struct req *r)
 	reqlist_del(c->rq, r);
 	reqlist_deadline_del(c->rq, r);
 	r->done = true;
+	if (r->kind == RK_REMOVE || r->kind == RK_KILL)
+		c->rq->reshaping--;
 	buf_free(&r->stage);
 	r->stage_off = 0;
 	if (r->kind == RK_CREATE) {
@@ -266,7 +283,7 @@ static void note_pending(struct topo_node *n, void *arg)
 static bool subtree_starting(struct ctl *c, int32_t id)
 {
 	bool pending = false;
-	topo_walk(c->topo, id, note_pending, &pending);
+	walk(c, id, note_pending, &pending);
 	return pending;
 }
 
@@ -388,6 +405,7 @@ void rq_node_free(struct topo_node *n, void *arg)
 		reqlist_free_req(r);
 	}
 	reqlist_busy(c->rq, q, false);
+	buf_free(&q->adopt_held);	/* those nodes were below it: they go with it */
 	free(q);
 	n->user = NULL;
 }
@@ -397,8 +415,8 @@ void rq_node_free(struct topo_node *n, void *arg)
 static void remove_subtree(struct ctl *c, int32_t id, enum fate fate)
 {
 	struct walk w = { c, fate };
-	topo_walk(c->topo, id, lose_one, &w);
-	topo_walk(c->topo, id, kill_one, NULL);
+	walk(c, id, lose_one, &w);
+	walk(c, id, kill_one, NULL);
 	topo_delete(c->topo, id, rq_node_free, c);
 }
 
@@ -408,10 +426,23 @@ static void admit(struct ctl *c);
 
 static void settle(struct ctl *c)
 {
-	struct buf *d = &c->rq->doomed;
-	for (size_t off = 0; off < d->len; off += 2 * sizeof(int32_t)) {
-		int32_t e[2];
-		memcpy(e, d->data + off, sizeof e);
+	struct requests *rq = c->rq;
+	struct buf *d = &rq->doomed;
+	if (rq->walking || rq->settling)
+		return;	/* the call outside it settles */
+	rq->settling = true;
+	for (;;) {
+		if (!d->len) {
+			if (rq->admit)
+				admit(c);
+			else if (!mv_start(c))
+				break;
+			continue;
+		}
+		int32_t e[2];	/* taken off the front: what this adds is handled too */
+		memcpy(e, d->data, sizeof e);
+		memmove(d->data, d->data + sizeof e, d->len - sizeof e);
+		d->len -= sizeof e;
 		struct topo_node *n = topo_get(c->topo, e[0]);
 		struct nodeq *q = n ? n->user : NULL;
 		if (!n)
@@ -419,13 +450,12 @@ static void settle(struct ctl *c)
 		if (q && q->adopt != TOPO_NONE && topo_get(c->topo, q->adopt)) {
 			/* it never came up: the child it was to take over stays where it is */
 			topo_move(c->topo, q->adopt, q->adopt_from, 0);
-			rq_hold(c, q->adopt, false);
+			q->adopt = TOPO_NONE;
+			rq_release(c, &q->adopt_held);
 		}
 		remove_subtree(c, e[0], e[1] ? KILLED : GONE);
 	}
-	buf_reset(d);
-	if (c->rq->admit)
-		admit(c);
+	rq->settling = false;
 }
 
 /* ---- commands ---- */
@@ -477,7 +507,7 @@ void rq_create(struct ctl *c, int32_t id, int64_t parent)
 	if (place.adopt != TOPO_NONE) {	/* list: the old child waits to move under it */
 		reqlist_nodeq(n)->adopt = place.adopt;
 		reqlist_nodeq(n)->adopt_from = place.parent;
-		rq_hold(c, place.adopt, true);
+		rq_hold(c, place.adopt, &reqlist_nodeq(n)->adopt_held);
 	}
 	reqlist_put(rq, r);
 	reqlist_backlog_append(rq, r);
@@ -492,6 +522,8 @@ static void node_request(struct ctl *c, enum req_kind kind, int32_t id)
 		out_line(c, "Error: Not found", 16);
 		return;
 	}
+	if (kind == RK_REMOVE || kind == RK_KILL)
+		c->rq->reshaping++;	/* until its answer (finish_line) */
 	submit(c, reqlist_new_req(c->rq, kind, id), n);
 	settle(c);
 }
@@ -499,6 +531,11 @@ static void node_request(struct ctl *c, enum req_kind kind, int32_t id)
 void rq_remove(struct ctl *c, int32_t id)
 {
 	node_request(c, RK_REMOVE, id);
+}
+
+bool rq_structure_busy(struct ctl *c)
+{
+	return c->rq->reshaping > 0;
 }
 
 void rq_ping(struct ctl *c, int32_t id)
@@ -532,7 +569,7 @@ void rq_pingall(struct ctl *c)
 		fatal("out of memory");
 	g->waiting = 1;	/* held until every probe is out */
 	struct pingall_walk w = { c, g };
-	topo_each_sorted(c->topo, pingall_one, &w);
+	walk_sorted(c, pingall_one, &w);
 	if (--g->waiting == 0)
 		group_done(c, g);
 	settle(c);
@@ -611,37 +648,62 @@ bool rq_exec_can_feed(struct ctl *c, uint32_t req)
 static void hold_one(struct topo_node *n, void *arg)
 {
 	struct nodeq *q = reqlist_nodeq(n);
-	q->held = *(bool *)arg;
-	for (struct req *r = q->head; r; r = r->qnext) {	/* paths change */
-		free(r->path);
-		r->path = NULL;
+	q->held++;
+	if (buf_append(arg, &n->id, sizeof n->id) < 0)
+		fatal("out of memory");
+}
+
+static void note_in_flight(struct topo_node *n, void *arg)
+{
+	struct nodeq *q = n->user;
+	for (struct req *r = q ? q->head : NULL; r; r = r->qnext)
+		if (r->started && !r->done && r->kind != RK_CREATE)
+			*(bool *)arg = true;
+	if (q && q->probe)
+		*(bool *)arg = true;
+}
+
+bool rq_in_flight(struct ctl *c, int32_t id)
+{
+	bool busy = false;
+	if (topo_get(c->topo, id))
+		walk(c, id, note_in_flight, &busy);
+	return busy;
+}
+
+void rq_hold(struct ctl *c, int32_t id, struct buf *held)
+{
+	if (topo_get(c->topo, id))
+		walk(c, id, hold_one, held);
+}
+
+void rq_release(struct ctl *c, struct buf *held)
+{
+	for (size_t off = 0; off < held->len; off += sizeof(int32_t)) {
+		int32_t id;
+		memcpy(&id, held->data + off, sizeof id);
+		struct topo_node *n = topo_get(c->topo, id);
+		struct nodeq *q = n ? n->user : NULL;
+		if (!q || !q->held || --q->held)
+			continue;
+		for (struct req *r = q->head; r; r = r->qnext) {	/* by the new path */
+			free(r->path);
+			r->path = NULL;
+		}
+		pump(c, q);
 	}
-}
-
-static void pump_one(struct topo_node *n, void *arg)
-{
-	if (n->user)
-		pump(arg, n->user);
-}
-
-void rq_hold(struct ctl *c, int32_t id, bool hold)
-{
-	if (!topo_get(c->topo, id))
-		return;
-	topo_walk(c->topo, id, hold_one, &hold);
-	if (!hold)
-		topo_walk(c->topo, id, pump_one, c);
+	buf_free(held);
 	settle(c);
 }
 
 void rq_answer(struct ctl *c, uint32_t req, const char *line, bool remove_node)
 {
 	struct req *r = reqlist_get(c->rq, req);
-	if (!r)
-		return;	/* answered already: its node was lost meanwhile */
-	if (remove_node)
-		doom(c, r->node, true);
-	finish(c, r, "%s", line);
+	if (r) {	/* else answered already: its node was lost meanwhile */
+		if (remove_node)
+			doom(c, r->node, true);
+		finish(c, r, "%s", line);
+	}
 	settle(c);
 }
 
@@ -749,7 +811,8 @@ void rq_on_hello(struct ctl *c, int32_t id, pid_t pid, const char *endpoint)
 	q->create_req = 0;
 	q->last_heard = clock_ms();
 	if (q->adopt != TOPO_NONE && topo_get(c->topo, q->adopt)) {
-		mv_adopt(c, r->id, id, q->adopt, q->adopt_from);	/* answers the create */
+		/* answers the create; takes over what is held for it */
+		mv_adopt(c, r->id, id, q->adopt, q->adopt_from, &q->adopt_held);
 		q->adopt = TOPO_NONE;
 	} else {
 		finish(c, r, "Ok: %d", (int)pid);
@@ -770,7 +833,7 @@ void rq_on_lost(struct ctl *c, int32_t id, pid_t pid)
 		return;	/* stale news of a node taken out (and maybe created again) */
 	log_debug("node %d lost", (int)id);
 	struct walk w = { c, LOST };
-	topo_walk(c->topo, id, lose_one, &w);
+	walk(c, id, lose_one, &w);
 	settle(c);
 }
 
@@ -818,7 +881,14 @@ static void check_busy(struct ctl *c, struct nodeq *q, int64_t now)
 		}
 		return;
 	}
-	if (silent >= c->timeout_ms / 2 && !q->probe) {
+	if (silent >= c->timeout_ms / 2 && (!q->probe || now - q->probe_at >= c->timeout_ms / 2)) {
+		if (q->probe) {	/* lost on the way (a hop ended): forget it */
+			struct req *old = reqlist_get(c->rq, q->probe);
+			q->probe = 0;
+			if (old)
+				finish(c, old, "%s", "");
+		}
+		q->probe_at = now;
 		struct topo_node *n = topo_get(c->topo, q->id);
 		struct req *r = reqlist_new_req(c->rq, RK_PROBE, q->id);
 		reqlist_put(c->rq, r);
@@ -880,7 +950,7 @@ static void fail_one(struct topo_node *n, void *arg)
 
 void rq_fail_all(struct ctl *c)
 {
-	topo_each_sorted(c->topo, fail_one, c);
+	walk_sorted(c, fail_one, c);
 	while (c->rq->count) {	/* what is not queued: depth-1 creates, probes */
 		for (size_t i = 0; i < c->rq->nbuckets; i++)
 			if (c->rq->table[i])

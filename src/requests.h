@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "buf.h"
 #include "proto.h"
 
 struct ctl;
@@ -39,16 +40,25 @@ void rq_remove(struct ctl *c, int32_t id);
 uint32_t rq_exec_begin(struct ctl *c, int32_t id);
 void rq_exec_feed(struct ctl *c, uint32_t req, const char *data, size_t len);
 void rq_exec_end(struct ctl *c, uint32_t req);
+/* True while a remove or kill is under way: a create or remove given now must wait for it,
+ * so that it is placed in the tree as it will be (stop reading input before such a line). */
+bool rq_structure_busy(struct ctl *c);
 /* False while the exec's arguments wait for the node to take them (stop reading input). */
 bool rq_exec_can_feed(struct ctl *c, uint32_t req);
 
 /* Events from the network. */
 void rq_on_reply(struct ctl *c, const struct msg *m);
 void rq_on_hello(struct ctl *c, int32_t id, pid_t pid, const char *endpoint);
-/* For moves.c: a fresh request id; holding (and releasing) the requests of a subtree while
- * it moves; answering a remove or create, taking node `remove_node` out when told. */
+/* For moves.c: a fresh request id; holding the requests of a subtree while it moves (the
+ * nodes held are added to `held`, i32 ids) and releasing exactly those nodes afterwards
+ * (holds count: a node may be part of several moves); answering a remove or create, taking
+ * node `remove_node` out when told. */
 uint32_t rq_new_id(struct ctl *c);
-void rq_hold(struct ctl *c, int32_t id, bool hold);
+/* True while a request to id's subtree is on its way (sent, not answered): its answer may
+ * still be on the old path, so the subtree must not move yet. */
+bool rq_in_flight(struct ctl *c, int32_t id);
+void rq_hold(struct ctl *c, int32_t id, struct buf *held);
+void rq_release(struct ctl *c, struct buf *held);
 void rq_answer(struct ctl *c, uint32_t req, const char *line, bool remove_node);
 
 /* A message from node id: it is alive. */

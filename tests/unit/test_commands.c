@@ -52,6 +52,13 @@ void ctl_heartbit(struct ctl *c, int32_t ms)
 	record("heartbit %d", (int)ms);
 }
 
+static bool structure_busy;
+
+bool rq_structure_busy(struct ctl *c)
+{
+	return structure_busy;
+}
+
 void rq_create(struct ctl *c, int32_t id, int64_t parent)
 {
 	record("create %d %lld", (int)id, (long long)parent);
@@ -191,6 +198,19 @@ static void test_bad_lines(void **state)
 	assert_string_equal(run("# long comment", false), "");
 }
 
+static void test_waits_for_remove(void **state)
+{
+	structure_busy = true;
+	assert_true(cmd_waits(&ctl, "create 5", 8));
+	assert_true(cmd_waits(&ctl, " remove 5", 9));
+	assert_false(cmd_waits(&ctl, "exec 5 1 1", 10));
+	assert_false(cmd_waits(&ctl, "ping 5", 6));
+	assert_false(cmd_waits(&ctl, "kill 5", 6));
+	structure_busy = false;
+	assert_false(cmd_waits(&ctl, "create 5", 8));
+	assert_false(cmd_waits(&ctl, "remove 5", 8));
+}
+
 static void test_help(void **state)
 {
 	const char *out = run("help", true);
@@ -207,6 +227,7 @@ int main(void)
 		cmocka_unit_test(test_node_commands),
 		cmocka_unit_test(test_exec),
 		cmocka_unit_test(test_bad_lines),
+		cmocka_unit_test(test_waits_for_remove),
 		cmocka_unit_test(test_help),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
