@@ -311,7 +311,21 @@ def _timeout_ms(args):
     return 1000
 
 
-class Control:
+class _Program:
+    """What the control node on pipes and on a terminal share."""
+
+    def wait_exit(self, timeout=None):
+        """Exit status; fails if the control node has not ended by the deadline."""
+        if timeout is None:
+            timeout = EXIT + self.timeout_ms / 1000.0
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("%s (pid %d) did not exit within %.1fs%s"
+                                 % (self.name, self.pid, timeout, self._context())) from None
+
+
+class Control(_Program):
     """build/mqtree started with pipes on stdin, stdout and stderr.
 
     stdout is read by a thread into a queue of lines; stdin is written by a thread, so that
@@ -549,15 +563,6 @@ class Control:
             out.append(line)
 
     # -- life
-    def wait_exit(self, timeout=None):
-        """Exit status; fails if the control node has not ended by the deadline."""
-        if timeout is None:
-            timeout = EXIT + self.timeout_ms / 1000.0
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            raise AssertionError("%s (pid %d) did not exit within %.1fs%s"
-                                 % (self.name, self.pid, timeout, self._context())) from None
 
     def signal(self, sig):
         if self.proc.poll() is None:
@@ -780,7 +785,7 @@ _CTTY_EXEC = ("import fcntl, os, sys, termios; fcntl.ioctl(0, termios.TIOCSCTTY,
               "os.execv(sys.argv[1], sys.argv[1:])")
 
 
-class Terminal:
+class Terminal(_Program):
     """build/mqtree on a pty that is its controlling terminal (so that Ctrl-C works), stderr on
     a pipe. Output is accumulated and matched as plain text."""
 
@@ -894,14 +899,8 @@ class Terminal:
                                              plain[self._pos:][-600:], self.stderr_lines[-5:]))
                 self._cv.wait(remaining(end))
 
-    def wait_exit(self, timeout=None):
-        if timeout is None:
-            timeout = EXIT + self.timeout_ms / 1000.0
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            raise AssertionError("%s (pid %d) did not exit within %.1fs; screen: %r"
-                                 % (self.name, self.pid, timeout, self.text()[-600:])) from None
+    def _context(self):
+        return "; screen: %r" % self.text()[-600:]
 
     def end(self):
         """Teardown: Ctrl-U Ctrl-D (end of input), then a hangup (the master is closed), then
