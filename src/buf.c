@@ -72,6 +72,24 @@ int buf_quote(struct buf *b, const char *token, size_t len)
 	return buf_puts(b, "'");
 }
 
+int buf_escape(struct buf *b, const char *text, size_t len)
+{
+	size_t start = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+		if (c >= 0x20 && c != 0x7f)
+			continue;
+		if (buf_append(b, text + start, i - start) < 0)
+			return -1;
+		start = i + 1;
+		int rc = c == '\n' ? buf_puts(b, "\\n") : c == '\r' ? buf_puts(b, "\\r") :
+			 c == '\t' ? buf_puts(b, "\\t") : buf_printf(b, "\\x%02x", c);
+		if (rc < 0)
+			return -1;
+	}
+	return buf_append(b, text + start, len - start);
+}
+
 void buf_reset(struct buf *b)
 {
 	b->len = 0;

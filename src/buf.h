@@ -20,6 +20,8 @@ int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf
  * came. Reads at most BUF_QUOTE bytes of token. */
 #define BUF_QUOTE 32
 int buf_quote(struct buf *b, const char *token, size_t len);
+/* Appends text so that it stays one line: control characters become \n, \r, \t or \xHH. */
+int buf_escape(struct buf *b, const char *text, size_t len);
 void buf_reset(struct buf *b);
 void buf_free(struct buf *b);
 

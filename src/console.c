@@ -10,6 +10,7 @@
 
 #include "control.h"
 #include "log.h"
+#include "parse.h"
 #include "requests.h"
 
 #define CON_BUF (256 * 1024)	/* bytes of input held at most */
@@ -122,6 +123,10 @@ static void process(struct console *con)
 			con->start += n + ends;
 			if (ends)
 				stream_line_end(con);
+		} else if (con->mode == IN_LINE && parse_is_space(*p)) {
+			/* Leading blanks are not part of the line's head, however many. */
+			while (con->start < con->end && parse_is_space(con->buf[con->start]))
+				con->start++;
 		} else if (con->mode == IN_DISCARD) {
 			con->start = nl ? (size_t)(nl - con->buf) + 1 : con->end;
 			if (nl)

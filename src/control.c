@@ -41,9 +41,9 @@ int ctl_send_req(struct ctl *c, uint32_t req, uint8_t op, uint8_t flags, const i
 	return -1;
 }
 
-static void on_hello(struct ctl *c, int32_t id, pid_t pid, const char *endpoint)
+static void on_hello(struct ctl *c, int32_t from, int32_t id, pid_t pid, const char *endpoint)
 {
-	rq_on_hello(c, id, pid, endpoint);
+	rq_on_hello(c, from, id, pid, endpoint);
 	struct topo_node *n = topo_get(c->topo, id);
 	if (!n || n->state != NODE_UP || n->pid != pid)
 		return;
@@ -52,22 +52,32 @@ static void on_hello(struct ctl *c, int32_t id, pid_t pid, const char *endpoint)
 		proto_send_period(c->router, id, (int32_t)hb_period(c->hb));
 }
 
-/* News from the node's parent at the time; a former parent's is stale. */
-static void on_lost(struct ctl *c, const struct msg *m)
+/* News from a node that may report it (rq_may_report_lost), on the link that node is
+ * below; anything else is stale or forged. */
+static void on_lost(struct ctl *c, int32_t from, const struct msg *m)
 {
 	pid_t pid;
 	int32_t parent;
-	struct topo_node *n = topo_get(c->topo, m->id);
-	if (proto_read_lost(m, &pid, &parent) == 0 && n && n->parent == parent)
+	struct topo_node *p;
+	if (proto_read_lost(m, &pid, &parent) == 0 && (p = topo_get(c->topo, parent)) &&
+	    (parent == from || p->root == from) && rq_may_report_lost(c, m->id, pid, parent))
 		rq_on_lost(c, m->id, pid);
+	else
+		rq_dropped(c, "lost", m->id, from);
 }
 
-static void on_beat(struct ctl *c, const struct msg *m)
+/* Reports for nodes of the sender's subtree only. */
+static void on_beat(struct ctl *c, int32_t from, const struct msg *m)
 {
 	long count = proto_beat_count(m);
 	int64_t now = clock_ms();
 	for (long i = 0; i < count; i++) {
 		int32_t id = proto_beat_id(m, (size_t)i);
+		struct topo_node *n = topo_get(c->topo, id);
+		if (!n || (n->root != from && id != from)) {
+			rq_dropped(c, "beat", id, from);
+			continue;
+		}
 		hb_seen(c->hb, id, now);
 		rq_heard(c, id);
 	}
@@ -109,21 +119,22 @@ static void from_nodes(struct ctl *c)
 		if (rc == 0) {
 			switch (m.type) {
 			case MSG_REP:
-				if (!mv_on_reply(c, &m))
-					rq_on_reply(c, &m);
+				if (!mv_on_reply(c, from, &m))
+					rq_on_reply(c, from, &m);
 				break;
 			case MSG_HELLO:
 				if (proto_read_hello(&m, &pid, endpoint, sizeof endpoint) == 0)
-					on_hello(c, m.id, pid, endpoint);
+					on_hello(c, from, m.id, pid, endpoint);
 				break;
 			case MSG_BEAT:
-				on_beat(c, &m);
+				on_beat(c, from, &m);
 				break;
 			case MSG_LOST:
-				on_lost(c, &m);
+				on_lost(c, from, &m);
 				break;
-			default:
-				break;	/* requests travel down, never to us */
+			default:	/* requests travel down, never to us */
+				rq_dropped(c, "message", m.id, from);
+				break;
 			}
 		}
 		zmq_msg_close(&msg);
@@ -187,8 +198,14 @@ static int setup(struct ctl *c)
 	/* Orphans of a lost node come back to us, so none is left unreaped. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	link_raise_fd_limit();
+	proc_keep_spare_fd();
 	if (c->sigfd < 0 || proc_node_program(c->program, sizeof c->program) < 0)
 		return -1;
+	if (!proc_threads_ok(2)) {	/* libzmq's, which it aborts without */
+		errno = EAGAIN;
+		log_warn("no more threads or processes allowed (ulimit -u)");
+		return -1;
+	}
 	if (access(c->program, X_OK) < 0) {
 		log_warn("cannot run %s: %s", c->program, strerror(errno));
 		return -1;
@@ -204,6 +221,7 @@ static int setup(struct ctl *c)
 	c->hb = hb_new();
 	c->moves = mv_new();
 	c->reprobe.next = INT64_MAX;
+	proc_fd_base();
 	return c->mon && c->topo && c->rq && c->con && c->hb && c->moves ? 0 : -1;
 }
 
@@ -288,7 +306,8 @@ int ctl_run(struct ctl *c)
 			{ NULL, c->sigfd, ZMQ_POLLIN, 0 },
 			{ NULL, 0, console_wants_input(c->con) ? ZMQ_POLLIN : 0, 0 },
 		};
-		out_flush(c);
+		if (out_flush(c) < 0)
+			break;
 		if (zmq_poll(items, 4, timeout) < 0 && errno != EINTR)
 			break;
 		now = clock_ms();
@@ -306,7 +325,8 @@ int ctl_run(struct ctl *c)
 		if (items[3].revents)
 			console_read(c->con);
 		console_resume(c->con);
+		rq_reap(c);
 	}
 	teardown(c);
-	return 0;
+	return c->out_failed ? 1 : 0;
 }

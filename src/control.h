@@ -40,6 +40,7 @@ struct ctl {
 	struct moves *moves;
 
 	bool exiting;		/* no more input; answers still due are awaited */
+	bool out_failed;	/* stdout cannot be written: the control node ends, status 1 */
 	int64_t exit_deadline;
 };
 
@@ -58,7 +59,8 @@ int ctl_send_req(struct ctl *c, uint32_t req, uint8_t op, uint8_t flags, const i
 /* output.c: answer lines on stdout; above the prompt when interactive. */
 void out_line(struct ctl *c, const char *line, size_t len);
 void out_printf(struct ctl *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void out_flush(struct ctl *c);
+/* 0, or -1 once a write to stdout has failed (said on stderr; nothing is written after). */
+int out_flush(struct ctl *c);
 
 /* commands.c */
 struct token;

@@ -36,8 +36,9 @@ void *link_router(void *ctx, char *endpoint, size_t size)
 	int one = 1;
 	if (!s)
 		return NULL;
+	/* No ZMQ_ROUTER_HANDOVER: a second connection must never take a live child's routing
+	 * id (it would receive that child's requests). */
 	if (common_opts(s) || zmq_setsockopt(s, ZMQ_ROUTER_MANDATORY, &one, sizeof one) ||
-	    zmq_setsockopt(s, ZMQ_ROUTER_HANDOVER, &one, sizeof one) ||
 	    zmq_bind(s, "tcp://127.0.0.1:*") ||
 	    zmq_getsockopt(s, ZMQ_LAST_ENDPOINT, endpoint, &size))
 		goto fail;

@@ -19,7 +19,9 @@ struct job {
 	struct topo_move *moves;
 	size_t n, done;
 	bool started;
+	uint32_t expect_req;	/* the OP_EXPECT to the new parent in flight, 0 if none */
 	uint32_t move_req;	/* the OP_MOVE in flight, 0 if none */
+	int32_t link;		/* the link their answers come back on */
 	int32_t waiting;	/* a node still being created that must move, or TOPO_NONE */
 	bool draining;		/* waiting for answers on their way through the old path */
 	struct buf held;	/* the nodes whose requests it holds */
@@ -88,6 +90,7 @@ bool mv_start(struct ctl *c)
  * and the next job starts. */
 static void job_end(struct ctl *c, struct job *j, const char *answer)
 {
+	log_debug("%s of %d: %s", j->remove ? "remove" : "insertion", (int)j->subject, answer);
 	struct moves *mv = c->moves;
 	mv->head = j->next;
 	if (!mv->head)
@@ -111,6 +114,95 @@ static int plan(struct ctl *c, struct job *j)
 	return 0;
 }
 
+/* The node that a list insertion took child over from, while the new node `parent` has not
+ * taken it over in fact; else TOPO_NONE. */
+static int32_t adopted_from(struct ctl *c, int32_t parent, int32_t child)
+{
+	for (struct job *j = c->moves->head; j; j = j->next)
+		if (j->from != TOPO_NONE && j->subject == parent && j->moves[0].id == child)
+			return j->from;
+	return rq_adopt_from(c, parent, child);
+}
+
+/* Node id's parent in fact: its parent in the model, unless list insertions have put it
+ * under new nodes in the model that have not taken it over yet (several may be pending:
+ * each was placed after the one before). */
+static int32_t parent_in_fact(struct ctl *c, int32_t id)
+{
+	struct topo_node *n = topo_get(c->topo, id);
+	int32_t parent = n ? n->parent : TOPO_NONE;
+	for (size_t i = 0, max = topo_count(c->topo); i <= max; i++) {
+		int32_t from = adopted_from(c, parent, id);
+		if (from == TOPO_NONE)
+			return parent;
+		parent = from;
+	}
+	return TOPO_NONE;
+}
+
+/* Sends op along the path to node `to` as the tree is in fact (the requests for a node taken
+ * over by a list insertion are held until it is: these are not); notes the link its answers
+ * come back on. */
+static int send_along(struct ctl *c, struct job *j, uint32_t req, uint8_t op, int32_t to,
+		      const void *body, size_t len)
+{
+	size_t max = topo_count(c->topo), npath = 0;
+	int32_t *path = malloc((max + 1) * sizeof *path);
+	if (!path)
+		fatal("out of memory");
+	for (int32_t id = to; id != TOPO_ROOT && id != TOPO_NONE && npath <= max;
+	     id = parent_in_fact(c, id))
+		path[npath++] = id;
+	int rc = -1;
+	if (npath && npath <= max && path[npath - 1] != TOPO_NONE) {
+		for (size_t i = 0; i < npath / 2; i++) {	/* depth 1 first */
+			int32_t t = path[i];
+			path[i] = path[npath - 1 - i];
+			path[npath - 1 - i] = t;
+		}
+		j->link = path[0];
+		rc = ctl_send_req(c, req, op, 0, path, npath, body, len);
+	}
+	free(path);
+	return rc;
+}
+
+/* The node moves: OP_MOVE along the path where it is in fact. */
+static void send_move(struct ctl *c, struct job *j)
+{
+	struct topo_move *m = &j->moves[j->done];
+	log_debug("moving %d under %d", (int)m->id, (int)m->parent);
+	struct topo_node *parent = topo_get(c->topo, m->parent);
+	const char *endpoint = parent ? parent->endpoint : c->endpoint;
+	j->move_req = rq_new_id(c);
+	if (send_along(c, j, j->move_req, OP_MOVE, m->id, endpoint, strlen(endpoint)) < 0)
+		job_end(c, j, "Error: Node is unavailable");
+}
+
+/* A node takes a moving child only when told to expect it (its id and pid) first. */
+static void send_expect(struct ctl *c, struct job *j)
+{
+	struct topo_move *m = &j->moves[j->done];
+	struct topo_node *node = topo_get(c->topo, m->id);
+	unsigned char body[8];
+	proto_put_i32(body, m->id);
+	proto_put_i32(body + 4, node->pid);
+	j->expect_req = rq_new_id(c);
+	if (send_along(c, j, j->expect_req, OP_EXPECT, m->parent, body, sizeof body) < 0)
+		job_end(c, j, "Error: Node is unavailable");
+}
+
+/* The model follows a move that needs no message: its node is dead. */
+static void move_dead(struct ctl *c, struct job *j)
+{
+	struct topo_move *m = &j->moves[j->done];
+	if (topo_get(c->topo, m->id) && topo_move(c->topo, m->id, m->parent, m->side) < 0)
+		log_warn("cannot move %d under %d in the model", (int)m->id, (int)m->parent);
+	j->from = TOPO_NONE;
+	j->expect_req = j->move_req = 0;
+	j->done++;
+}
+
 static void step(struct ctl *c, struct job *j)
 {
 	if (!j->started) {
@@ -130,40 +222,29 @@ static void step(struct ctl *c, struct job *j)
 			j->done++;
 			continue;
 		}
-		if (node && node->state == NODE_PENDING) {
+		if (node->state == NODE_PENDING) {
 			j->waiting = m->id;	/* goes on when it is up (mv_node_up) */
 			return;
 		}
-		if (node && node->state == NODE_UP && rq_in_flight(c, m->id)) {
+		if (node->state == NODE_UP && rq_in_flight(c, m->id)) {
 			j->draining = true;	/* goes on once answered (mv_start) */
 			return;
 		}
-		if (!node || (m->parent != TOPO_ROOT && (!parent || parent->state != NODE_UP))) {
+		if (m->parent != TOPO_ROOT && (!parent || parent->state != NODE_UP)) {
+			log_debug("cannot move %d: its new parent %d is not up", (int)m->id,
+				  (int)m->parent);
 			job_end(c, j, "Error: Node is unavailable");
 			return;
 		}
-		if (node->state == NODE_LOST) {	/* nothing to tell a dead node */
-			if (topo_move(c->topo, m->id, m->parent, m->side) < 0)
-				log_warn("cannot move %d under %d in the model", (int)m->id, (int)m->parent);
-			j->done++;
+		if (node->state == NODE_LOST) {
+			move_dead(c, j);
 			continue;
 		}
-		const char *endpoint = parent ? parent->endpoint : c->endpoint;
-		/* Where the node is in fact: an adopted child is still under its old parent. */
-		size_t depth = topo_depth(c->topo, j->from != TOPO_NONE ? j->from : m->id);
-		int32_t *path = malloc((depth + 1) * sizeof *path);
-		if (!path)
-			fatal("out of memory");
-		size_t npath = topo_path(c->topo, j->from != TOPO_NONE ? j->from : m->id, path);
-		if (j->from != TOPO_NONE)
-			path[npath++] = m->id;
-		j->move_req = rq_new_id(c);
 		j->deadline = clock_ms() + (c->timeout_ms > HELLO_MIN_MS ? c->timeout_ms : HELLO_MIN_MS);
-		int rc = ctl_send_req(c, j->move_req, OP_MOVE, 0, path, npath, endpoint,
-				      strlen(endpoint));
-		free(path);
-		if (rc < 0)
-			job_end(c, j, "Error: Node is unavailable");
+		if (m->parent == TOPO_ROOT)
+			send_move(c, j);	/* we expect it ourselves */
+		else
+			send_expect(c, j);
 		return;
 	}
 	char ok[32];
@@ -214,12 +295,14 @@ void mv_node_up(struct ctl *c, int32_t id)
 	}
 }
 
-bool mv_on_hello(struct ctl *c, int32_t id)
+bool mv_on_hello(struct ctl *c, int32_t from, int32_t id)
 {
 	struct job *j = c->moves->head;
 	if (!j || !j->move_req || j->moves[j->done].id != id)
 		return false;
 	struct topo_move *m = &j->moves[j->done];
+	if (from != topo_link_under(c->topo, id, m->parent))
+		return false;
 	if (j->from == TOPO_NONE &&	/* an adoption is in the model already */
 	    topo_move(c->topo, m->id, m->parent, m->side) < 0)
 		log_warn("cannot move %d under %d in the model", (int)m->id, (int)m->parent);
@@ -230,24 +313,68 @@ bool mv_on_hello(struct ctl *c, int32_t id)
 	return true;
 }
 
-bool mv_on_reply(struct ctl *c, const struct msg *m)
+bool mv_on_reply(struct ctl *c, int32_t from, const struct msg *m)
 {
 	struct job *j = c->moves->head;
-	if (!j || !j->move_req || m->req != j->move_req)
+	if (!j || !m->req || (m->req != j->move_req && m->req != j->expect_req))
 		return false;
-	job_end(c, j, "Error: Node is unavailable");	/* it could not be reached */
+	struct topo_move *mv = &j->moves[j->done];
+	bool expect = m->req == j->expect_req;
+	if (from != j->link || m->id != (expect ? mv->parent : mv->id)) {
+		rq_dropped(c, "answer", m->id, from);
+		return true;
+	}
+	if (m->code != REP_OK) {
+		log_debug("%s of %d under %d: code %d %.*s", expect ? "expecting" : "moving", (int)mv->id,
+			  (int)mv->parent, m->code, (int)(m->body_len > 100 ? 100 : m->body_len), m->body);
+		job_end(c, j, "Error: Node is unavailable");	/* it could not be reached */
+	} else if (expect) {
+		j->expect_req = 0;
+		send_move(c, j);
+	}	/* else the mover has left its old parent; its HELLO from the new one follows */
 	return true;
 }
 
+int32_t mv_destination(struct ctl *c, int32_t id)
+{
+	struct job *j = c->moves->head;
+	if (!j || (!j->move_req && !j->expect_req) || j->moves[j->done].id != id)
+		return TOPO_NONE;
+	return j->moves[j->done].parent;
+}
+
+void mv_on_lost(struct ctl *c)
+{
+	struct job *j = c->moves->head;
+	if (!j || (!j->move_req && !j->expect_req))
+		return;
+	struct topo_move *m = &j->moves[j->done];
+	struct topo_node *node = topo_get(c->topo, m->id);
+	struct topo_node *parent = topo_get(c->topo, m->parent);
+	bool dead = !node || node->state == NODE_LOST;
+	if (!dead && (m->parent == TOPO_ROOT || (parent && parent->state != NODE_LOST)))
+		return;
+	if (!dead && j->expect_req) {	/* the new parent died before it was told: it stays */
+		job_end(c, j, "Error: Node is unavailable");
+		return;
+	}
+	bool moving = !dead;
+	move_dead(c, j);
+	if (moving)	/* it was on its way to a parent that died, and ends: it is lost */
+		rq_on_lost(c, m->id, 0);
+	step(c, j);
+}
+
 /* A node that has not arrived in time might still arrive later, where the model does not
- * expect it: it is ended instead, so that the model stays true. */
+ * expect it: it is ended instead, so that the model stays true. One that was never told to
+ * move stays where it is. */
 void mv_tick(struct ctl *c, int64_t now)
 {
 	struct job *j = c->moves->head;
-	if (!j || !j->move_req || now < j->deadline)
+	if (!j || (!j->move_req && !j->expect_req) || now < j->deadline)
 		return;
 	struct topo_node *n = topo_get(c->topo, j->moves[j->done].id);
-	if (n)
+	if (n && j->move_req)
 		proc_kill(n->pid, n->id);
 	job_end(c, j, "Error: Node is unavailable");
 }
@@ -255,5 +382,5 @@ void mv_tick(struct ctl *c, int64_t now)
 int64_t mv_next_wake(struct ctl *c)
 {
 	struct job *j = c->moves->head;
-	return j && j->move_req ? j->deadline : INT64_MAX;
+	return j && (j->move_req || j->expect_req) ? j->deadline : INT64_MAX;
 }

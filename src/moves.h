@@ -2,8 +2,10 @@
  * topology says) and insertion in the middle of a `list` chain (the old child moves under
  * the new node).
  *
- * A job is a list of moves carried out one at a time: OP_MOVE to the node along its current
- * path, done when its HELLO arrives from the new place; then the model follows. Requests
+ * A job is a list of moves carried out one at a time: OP_EXPECT to the new parent (which
+ * takes only a child it was told of), then OP_MOVE to the node along its current path, done
+ * when its HELLO arrives from the new place; then the model follows. A node that dies on the
+ * way is moved in the model only, at once. Requests
  * for the subtrees involved are held meanwhile and sent by their new paths afterwards, so
  * none is lost or answered twice. Jobs run one after another.
  */
@@ -39,10 +41,15 @@ bool mv_start(struct ctl *c);
 /* A node being created is up: a move of it may go on. */
 void mv_node_up(struct ctl *c, int32_t id);
 
-/* A HELLO from a node already up: true when it completes a move. */
-bool mv_on_hello(struct ctl *c, int32_t id);
-/* An answer to an OP_MOVE: true when it was one. */
-bool mv_on_reply(struct ctl *c, const struct msg *m);
+/* A HELLO from a node already up, on link `from`: true when it completes a move. */
+bool mv_on_hello(struct ctl *c, int32_t from, int32_t id);
+/* An answer to an OP_EXPECT or OP_MOVE: true when it was one (taken, or dropped when it did
+ * not come from where the request went). */
+bool mv_on_reply(struct ctl *c, int32_t from, const struct msg *m);
+/* The parent node id is being moved to (told to expect it, or moving), else TOPO_NONE. */
+int32_t mv_destination(struct ctl *c, int32_t id);
+/* Nodes were lost: a move of a dead node, or to a dead parent, is over at once. */
+void mv_on_lost(struct ctl *c);
 void mv_tick(struct ctl *c, int64_t now);
 int64_t mv_next_wake(struct ctl *c);
 

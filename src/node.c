@@ -12,16 +12,32 @@
 #include <zmq.h>
 
 #include "clock.h"
+#include "inflight.h"
 #include "log.h"
 #include "proto.h"
 #include "proc.h"
 
+/* Any record of child id, whatever its state. */
 static struct child *child_find(struct node *n, int32_t id)
 {
 	for (size_t i = 0; i < n->nchildren; i++)
 		if (n->children[i].id == id)
 			return &n->children[i];
 	return NULL;
+}
+
+static struct child *child_up(struct node *n, int32_t id)
+{
+	struct child *c = child_find(n, id);
+	return c && c->state == CHILD_UP ? c : NULL;
+}
+
+/* A message from below that is not the sender's to send. */
+static void dropped(struct node *n, const char *what, int32_t id, int32_t from)
+{
+	n->dropped++;
+	log_debug("%s naming node %d from child %d: not its to send, dropped (%lu so far)", what,
+		  (int)id, (int)from, n->dropped);
 }
 
 static struct child *child_by_pid(struct node *n, pid_t pid)
@@ -50,6 +66,7 @@ static struct child *child_add(struct node *n, int32_t id)
 
 static void child_remove(struct node *n, struct child *c)
 {
+	inflight_drop_child(n->inflight, c->id);
 	*c = n->children[--n->nchildren];
 }
 
@@ -137,8 +154,16 @@ static void do_create(struct node *n, const struct msg *m)
 	char text[160];
 	if (proto_read_i32(m, &id) < 0 || id < 0)
 		return;
-	if (child_find(n, id)) {
+	struct child *old = child_find(n, id);
+	if (old && (old->state == CHILD_UP || old->state == CHILD_SPAWNED)) {
 		reply(n, m->req, REP_ERR, "Already exists");
+		return;
+	}
+	if (old)	/* moved away and gone, or expected and never came */
+		child_remove(n, old);
+	if (!proc_fd_room(n->nchildren)) {	/* its link needs a descriptor here */
+		snprintf(text, sizeof text, "Cannot start node: %s", strerror(EMFILE));
+		reply(n, m->req, REP_ERR, text);
 		return;
 	}
 	if (proc_spawn(n->program, id, n->endpoint, n->set->name, &pid) < 0) {
@@ -155,6 +180,7 @@ static void do_create(struct node *n, const struct msg *m)
 	c->pid = pid;
 	c->create_req = m->req;
 	c->state = CHILD_SPAWNED;
+	c->spawned = true;
 	int32_t p = pid;
 	unsigned char body[4];
 	proto_put_i32(body, p);
@@ -193,6 +219,9 @@ static void do_move(struct node *n, const struct msg *m)
 	}
 	log_debug("moving to %s", endpoint);
 	proto_send_hello(up, n->id, getpid(), n->endpoint);
+	/* The old path learns the move is answered (it no longer waits for it), its parent
+	 * that this child is gone without a loss. */
+	reply(n, m->req, REP_OK, NULL);
 	proto_send_bye(n->up, n->id);
 	link_unmonitor(n->up, &n->up_mon);
 	int linger = 1000;
@@ -200,6 +229,41 @@ static void do_move(struct node *n, const struct msg *m)
 	zmq_close(n->up);
 	n->up = up;
 	n->up_mon = mon;
+}
+
+/* A node will move here: only then is its HELLO taken, from its own id and pid. */
+static void do_expect(struct node *n, const struct msg *m)
+{
+	int32_t id;
+	pid_t pid;
+	if (proto_read_expect(m, &id, &pid) < 0)
+		return;
+	struct child *c = child_find(n, id);
+	if (c && (c->state == CHILD_UP || c->state == CHILD_SPAWNED)) {
+		reply(n, m->req, REP_ERR, "Already a child here");
+		return;
+	}
+	if (!c && !(c = child_add(n, id))) {
+		reply(n, m->req, REP_ERR, "Out of memory");
+		return;
+	}
+	c->state = CHILD_EXPECTED;
+	c->pid = pid;
+	reply(n, m->req, REP_OK, NULL);
+}
+
+/* A create answered with an error: whatever it started here ends and is forgotten. */
+static void do_abort(struct node *n, const struct msg *m)
+{
+	int32_t id;
+	struct child *c;
+	if (proto_read_i32(m, &id) < 0 || !(c = child_find(n, id)) || c->state == CHILD_MOVED ||
+	    c->state == CHILD_EXPECTED)
+		return;
+	log_debug("create of %d called off", (int)id);
+	if (c->spawned)
+		kill(c->pid, SIGKILL);	/* our own child: its pid cannot have been reused */
+	child_remove(n, c);
 }
 
 /* A request whose target is this node. */
@@ -227,8 +291,31 @@ static void handle_local(struct node *n, zmq_msg_t *msg, const struct msg *m)
 	case OP_MOVE:
 		do_move(n, m);
 		break;
+	case OP_EXPECT:
+		do_expect(n, m);
+		break;
+	case OP_ABORT:
+		do_abort(n, m);
+		break;
 	}
 	zmq_msg_close(msg);
+}
+
+/* What the child a request went down to may send back about it. */
+static void track_down(struct node *n, uint32_t req, uint8_t op, int32_t child, int32_t target,
+		       int32_t subject)
+{
+	int rc = 0;
+	if (op == OP_ABORT)
+		inflight_forget(n->inflight, subject);
+	else if (op != OP_KILL)	/* every other op is answered */
+		rc = inflight_sent(n->inflight, req, child, target);
+	if (op == OP_CREATE && rc == 0)
+		rc = inflight_expect(n->inflight, child, subject, req);
+	else if (op == OP_EXPECT && rc == 0)
+		rc = inflight_expect(n->inflight, child, subject, 0);
+	if (rc < 0)
+		log_warn("out of memory: answers from %d will be dropped", (int)child);
 }
 
 static void from_parent(struct node *n)
@@ -267,31 +354,78 @@ static void from_parent(struct node *n)
 		}
 		uint32_t req = m.req;
 		int32_t target = m.id;
-		if (proto_forward(n->down, next, &msg) < 0) {
-			int err = errno;
-			struct child *c = child_find(n, next);
+		uint8_t op = m.code;
+		int32_t subject = -1;	/* a create's or a move's new node */
+		pid_t pid;
+		if (op == OP_CREATE || op == OP_ABORT)
+			proto_read_i32(&m, &subject);
+		else if (op == OP_EXPECT)
+			proto_read_expect(&m, &subject, &pid);
+		struct child *c = child_up(n, next);
+		if (!c || proto_forward(n->down, next, &msg) < 0) {
+			int err = c ? errno : EHOSTUNREACH;
 			log_debug("cannot forward to %d: %s", (int)next, zmq_strerror(err));
+			zmq_msg_close(&msg);
 			proto_send_rep(n->up, req, target, REP_UNAVAIL, NULL, 0);
 			if (c && err == EHOSTUNREACH)
 				child_lost(n, c, "connection closed");
 			else if (!c)
 				proto_send_lost(n->up, next, 0, n->id);
+			continue;
 		}
+		track_down(n, req, op, next, target, subject);
 	}
 }
 
-static struct child *adopt(struct node *n, const struct msg *m)
+/* A HELLO from child link `from`: the child itself (started here, or told to expect it,
+ * with that pid), or a node created or moved below it that was expected there. */
+static bool hello_ok(struct node *n, struct child *c, int32_t from, const struct msg *m)
 {
 	pid_t pid;
 	char endpoint[256];
 	if (proto_read_hello(m, &pid, endpoint, sizeof endpoint) < 0)
-		return NULL;
-	struct child *c = child_add(n, m->id);
-	if (c) {
-		c->pid = pid;
-		c->state = CHILD_SPAWNED;	/* becomes UP with this HELLO */
+		return false;
+	if (m->id != from)
+		return c && c->state == CHILD_UP && inflight_hello(n->inflight, from, m->id);
+	if (!c || (c->state != CHILD_SPAWNED && c->state != CHILD_EXPECTED) || c->pid != pid)
+		return false;
+	c->state = CHILD_UP;
+	if (n->beat_ms)	/* it reports at the current period from the start */
+		proto_send_period(n->down, from, n->beat_ms);
+	return true;
+}
+
+/* Whether what child `from` sent may go up; it is dropped otherwise. */
+static bool from_child_ok(struct node *n, int32_t from, const struct msg *m)
+{
+	struct child *c = child_find(n, from);
+	if (m->type == MSG_HELLO)
+		return hello_ok(n, c, from, m);
+	if (!c || c->state != CHILD_UP)
+		return false;	/* not a child of ours: nothing it says is trusted */
+	switch (m->type) {
+	case MSG_REP:
+		return inflight_answer(n->inflight, m->req, from, m->id,
+				       m->code != REP_CREDIT && m->code != REP_SPAWNED);
+	case MSG_LOST:
+		return m->id != from;	/* a child reports what is below it, never itself */
+	case MSG_BEAT:
+		return proto_beat_count(m) >= 0;
+	default:
+		return false;	/* requests, probes, exits and periods travel down */
 	}
-	return c;
+}
+
+/* The child has moved to another parent: no loss to report, but its exit is still ours to
+ * see when we started it. */
+static void child_moved(struct node *n, struct child *c)
+{
+	if (!c->spawned) {
+		child_remove(n, c);
+		return;
+	}
+	inflight_drop_child(n->inflight, c->id);
+	c->state = CHILD_MOVED;
 }
 
 static void from_children(struct node *n)
@@ -306,20 +440,19 @@ static void from_children(struct node *n)
 			zmq_msg_close(&msg);
 			return;
 		}
-		if (rc < 0 || m.type == MSG_REQ || m.type == MSG_PROBE || m.type == MSG_EXIT ||
-		    m.type == MSG_PERIOD) {
+		if (rc < 0) {
 			zmq_msg_close(&msg);
 			continue;
 		}
-		struct child *c = child_find(n, from);
-		if (!c && m.type == MSG_HELLO && m.id == from)
-			c = adopt(n, &m);	/* a node moving here */
-		if (!c) {	/* not a child of ours: nothing it says is trusted */
+		if (m.type == MSG_BYE) {
+			struct child *c = child_up(n, from);
+			if (c && m.id == from)
+				child_moved(n, c);
 			zmq_msg_close(&msg);
 			continue;
 		}
-		if (m.type == MSG_BYE) {	/* it has moved on: no loss to report */
-			child_remove(n, c);
+		if (!from_child_ok(n, from, &m)) {
+			dropped(n, "message", m.id, from);
 			zmq_msg_close(&msg);
 			continue;
 		}
@@ -331,11 +464,6 @@ static void from_children(struct node *n)
 			}
 			zmq_msg_close(&msg);
 			continue;
-		}
-		if (m.type == MSG_HELLO && m.id == from) {
-			c->state = CHILD_UP;
-			if (n->beat_ms)	/* it reports at the current period from the start */
-				proto_send_period(n->down, from, n->beat_ms);
 		}
 		proto_forward(n->up, PROTO_NO_ROUTE, &msg);
 	}
@@ -368,11 +496,16 @@ static void on_signals(struct node *n)
 	pid_t pid;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		struct child *c = child_by_pid(n, pid);
-		if (!c)
+		if (!c || !c->spawned)
 			continue;
 		char why[64];
 		proc_status_text(status, why, sizeof why);
-		child_lost(n, c, why);
+		if (c->state == CHILD_MOVED) {	/* it lives elsewhere in the tree now */
+			proto_send_lost(n->up, c->id, c->pid, n->id);
+			child_remove(n, c);
+		} else {
+			child_lost(n, c, why);
+		}
 	}
 }
 
@@ -398,6 +531,18 @@ static int setup(struct node *n)
 	if (n->sigfd < 0)
 		return -1;
 	link_raise_fd_limit();
+	/* libzmq's I/O thread and reaper, and the worker. */
+	if (!proc_threads_ok(3)) {
+		log_warn("cannot start: %s", "no more threads or processes allowed");
+		_exit(PROC_EXIT_NO_THREADS);
+	}
+	if (!proc_fd_room(0)) {
+		log_warn("cannot start: %s", strerror(EMFILE));
+		_exit(PROC_EXIT_NO_FILES);
+	}
+	n->inflight = inflight_new();
+	if (!n->inflight)
+		return -1;
 	n->ctx = link_ctx_new();
 	n->down = link_router(n->ctx, n->endpoint, sizeof n->endpoint);
 	n->up = uplink(n, n->parent_endpoint, &n->up_mon);
@@ -407,12 +552,17 @@ static int setup(struct node *n)
 	if (!n->down_mon || worker_start(n) < 0)
 		return -1;
 	n->reprobe.next = INT64_MAX;
+	proc_fd_base();
 	/* Queued until the connection is up; the parent answers the create with it. */
 	return proto_send_hello(n->up, n->id, getpid(), n->endpoint);
 }
 
 static void teardown(struct node *n)
 {
+	/* A worker in the middle of a long exec cannot be joined for seconds; nothing of this
+	 * process is worth that wait: the kernel closes every link at once. */
+	if (n->worker_busy)
+		_exit(0);
 	link_unmonitor(n->up, &n->up_mon);
 	link_unmonitor(n->down, &n->down_mon);
 	link_close(&n->up);
@@ -426,6 +576,7 @@ static void teardown(struct node *n)
 	if (n->sigfd >= 0)
 		close(n->sigfd);
 	free(n->children);
+	inflight_destroy(&n->inflight);
 	buf_free(&n->beats);
 }
 

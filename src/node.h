@@ -11,13 +11,19 @@
 #include "cmdset.h"
 #include "link.h"
 
-enum child_state { CHILD_SPAWNED, CHILD_UP };
+enum child_state {
+	CHILD_SPAWNED,	/* started here; its HELLO is awaited */
+	CHILD_EXPECTED,	/* told it will move here (OP_EXPECT); its HELLO is awaited */
+	CHILD_UP,
+	CHILD_MOVED,	/* started here, moved away: its exit is still ours to report */
+};
 
 struct child {
 	int32_t id;
-	pid_t pid;		/* its process (started here, or said in its HELLO) */
+	pid_t pid;		/* its process (started here, or told by OP_EXPECT) */
 	uint32_t create_req;	/* the OP_CREATE that started it, until its HELLO */
 	enum child_state state;
+	bool spawned;		/* its process is a child of this one */
 };
 
 struct node {
@@ -37,6 +43,8 @@ struct node {
 
 	struct child *children;
 	size_t nchildren, cap;
+	struct inflight *inflight;	/* what each child may answer (inflight.h) */
+	unsigned long dropped;		/* messages from below dropped: not theirs to send */
 	struct reprobe reprobe;
 
 	/* heartbit: our own report every beat_ms, aligned on the monotonic clock (shared by

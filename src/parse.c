@@ -37,8 +37,9 @@ void parse_tokens(const char *line, size_t len, struct tokens *t)
 int parse_uint(const struct token *t, int64_t max, int64_t *value)
 {
 	int64_t v = 0;
-	if (t->len == 0 || t->len > 19)
+	if (t->len == 0)
 		return -1;
+	/* Any number of leading zeros, as strtol takes them: the value alone is bounded. */
 	for (size_t i = 0; i < t->len; i++) {
 		char c = t->s[i];
 		if (c < '0' || c > '9')

@@ -28,7 +28,8 @@ bool parse_is_space(char c);
 int parse_id(const struct token *t, int32_t *id);
 /* A parent: -1 or a node id. 0, or -1. */
 int parse_parent(const struct token *t, int64_t *parent);
-/* A non-negative number up to max. 0, or -1. */
+/* A non-negative decimal number up to max (at most INT64_MAX / 10), leading zeros allowed.
+ * 0, or -1. */
 int parse_uint(const struct token *t, int64_t max, int64_t *value);
 bool parse_is(const struct token *t, const char *word);
 

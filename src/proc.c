@@ -2,12 +2,15 @@
  * `create` fast in a node that holds a large search text. */
 #include "proc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <string.h>
@@ -69,16 +72,70 @@ int proc_spawn(const char *prog, int32_t id, const char *parent_endpoint, const 
 	return 0;
 }
 
+/* A descriptor kept open to be given up when every other is in use: ending a node by pid
+ * must work then too, and it needs one to read /proc. */
+static int spare_fd = -1;
+static size_t fd_base;	/* descriptors in use before the first link */
+
+static size_t fds_in_use(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	size_t used = 0;
+	if (!d)
+		return SIZE_MAX;
+	for (struct dirent *e; (e = readdir(d));)
+		used += e->d_name[0] != '.';
+	closedir(d);
+	return used - 1;	/* the directory's own */
+}
+
+void proc_keep_spare_fd(void)
+{
+	if (spare_fd < 0)
+		spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+void proc_fd_base(void)
+{
+	size_t n = fds_in_use();
+	fd_base = n == SIZE_MAX ? 0 : n;
+}
+
+static int open_proc(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE) && spare_fd >= 0) {
+		close(spare_fd);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		spare_fd = -1;	/* taken again once that file is closed */
+	}
+	return fd;
+}
+
+bool proc_fd_room(size_t links)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    fd_base + links + 256 < rl.rlim_cur)
+		return true;	/* far from the limit: no need to count */
+	/* Links of nodes still starting are not open yet, but will be. */
+	size_t used = fds_in_use();
+	if (used < fd_base + links)
+		used = fd_base + links;
+	return used != SIZE_MAX && used + PROC_FD_SPARE < rl.rlim_cur;
+}
+
 /* Is pid our node `id`? Its command line is "PATH/mqtree-node\0--id=ID\0...". */
 static int is_our_node(pid_t pid, int32_t id)
 {
 	char path[64], cmd[512];
 	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open_proc(path);
 	if (fd < 0)
 		return 0;
 	ssize_t n = read(fd, cmd, sizeof cmd - 1);
 	close(fd);
+	proc_keep_spare_fd();
 	if (n <= 0)
 		return 0;	/* gone, or a zombie */
 	cmd[n] = '\0';
@@ -101,6 +158,10 @@ void proc_status_text(int status, char *text, size_t size)
 {
 	if (WIFSIGNALED(status))
 		snprintf(text, size, "killed by signal %d", WTERMSIG(status));
+	else if (WEXITSTATUS(status) == PROC_EXIT_NO_THREADS)
+		snprintf(text, size, "no more threads or processes allowed (ulimit -u)");
+	else if (WEXITSTATUS(status) == PROC_EXIT_NO_FILES)
+		snprintf(text, size, "%s", strerror(EMFILE));
 	else
 		snprintf(text, size, "exited with status %d", WEXITSTATUS(status));
 }
@@ -113,4 +174,20 @@ int proc_signalfd(const int *signals)
 		sigaddset(&set, *signals);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+static void *no_work(void *arg)
+{
+	return arg;
+}
+
+bool proc_threads_ok(int n)
+{
+	pthread_t t[8];
+	int started = 0;
+	while (started < n && started < 8 && pthread_create(&t[started], NULL, no_work, NULL) == 0)
+		started++;
+	for (int i = 0; i < started; i++)
+		pthread_join(t[i], NULL);
+	return started == n;
 }

@@ -2,6 +2,7 @@
 #ifndef MQTREE_PROC_H
 #define MQTREE_PROC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -26,7 +27,24 @@ int proc_signalfd(const int *signals);
 /* "exited with status N" or "killed by signal N", for a waitpid status. */
 void proc_status_text(int status, char *text, size_t size);
 
-/* SIGKILLs pid if, and only if, it is still our node with this id (pids are reused). */
+/* SIGKILLs pid if, and only if, it is still our node with this id (pids are reused). It
+ * works with every descriptor in use when proc_keep_spare_fd was called at start. */
 void proc_kill(pid_t pid, int32_t id);
+void proc_keep_spare_fd(void);
+
+/* Whether one more link fits under RLIMIT_NOFILE with PROC_FD_SPARE descriptors to spare,
+ * for a process that holds `links` links already (counted only when near the limit). */
+#define PROC_FD_SPARE 16
+bool proc_fd_room(size_t links);
+/* Notes the descriptors in use before any link (at the end of set-up). */
+void proc_fd_base(void);
+
+/* Whether n (at most 8) threads can be started now. libzmq aborts the process when it cannot
+ * start its own, so this is asked first, to say why instead. */
+bool proc_threads_ok(int n);
+
+/* Exit statuses of a node that could not start, and why (proc_status_text says it). */
+#define PROC_EXIT_NO_THREADS 3	/* no thread could be started */
+#define PROC_EXIT_NO_FILES 4	/* no descriptor left */
 
 #endif

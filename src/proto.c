@@ -284,6 +284,15 @@ int proto_read_hello(const struct msg *m, pid_t *pid, char *endpoint, size_t siz
 	return 0;
 }
 
+int proto_read_expect(const struct msg *m, int32_t *id, pid_t *pid)
+{
+	if (m->type != MSG_REQ || m->code != OP_EXPECT || m->body_len != 8)
+		return -1;
+	*id = (int32_t)get_u32((const unsigned char *)m->body);
+	*pid = (pid_t)get_u32((const unsigned char *)m->body + 4);
+	return *id >= 0 && *pid > 0 ? 0 : -1;
+}
+
 int proto_read_i32(const struct msg *m, int32_t *value)
 {
 	if (m->body_len != 4)

@@ -21,7 +21,7 @@
 #include <sys/types.h>
 #include <zmq.h>
 
-#define PROTO_VERSION 1
+#define PROTO_VERSION 2
 #define PROTO_NO_ROUTE INT32_MIN	/* send without a routing frame (DEALER, PAIR) */
 #define PROTO_ROUTE_LEN 5		/* routing id: 'n' + u32 big endian (never starts with 0) */
 #define PROTO_MAX_PATH 65535
@@ -45,9 +45,13 @@ enum req_op {
 	OP_EXEC = 2,	/* a piece of an exec's argument stream; flags below */
 	OP_CREATE = 3,	/* start a child; body: i32 new id */
 	OP_KILL = 4,	/* end the target and its subtree */
-	OP_MOVE = 5,	/* join another parent; body: its endpoint. The HELLO that comes from
-			 * the new place answers it */
-	OP_MAX = 5,
+	OP_MOVE = 5,	/* join another parent; body: its endpoint. The mover answers REP_OK up
+			 * the old path as it leaves; the HELLO from the new place completes it */
+	OP_EXPECT = 6,	/* a node is about to move here as a child; body: i32 its id, i32 its
+			 * pid. Answered REP_OK: only then may it say HELLO here */
+	OP_ABORT = 7,	/* a create was answered with an error: end and forget the child it may
+			 * have started; body: i32 the child's id. Not answered */
+	OP_MAX = 7,
 };
 
 enum { EXEC_FIRST = 1, EXEC_LAST = 2 };	/* OP_EXEC flags */
@@ -104,7 +108,8 @@ int proto_send_period(void *sock, int32_t to, int32_t ms);
 
 /* Bodies. Readers return 0, or -1 when the body is malformed. */
 int proto_read_hello(const struct msg *m, pid_t *pid, char *endpoint, size_t size);
-int proto_read_i32(const struct msg *m, int32_t *value);	/* OP_CREATE, REP_SPAWNED */
+int proto_read_i32(const struct msg *m, int32_t *value);	/* OP_CREATE, OP_ABORT, REP_SPAWNED */
+int proto_read_expect(const struct msg *m, int32_t *id, pid_t *pid);
 int proto_read_lost(const struct msg *m, pid_t *pid, int32_t *parent);
 void proto_put_i32(unsigned char out[4], int32_t value);
 /* MSG_BEAT: how many ids (-1: malformed), and the i-th. */

@@ -106,6 +106,7 @@ struct nodeq *reqlist_nodeq(struct topo_node *n)
 			fatal("out of memory");
 		q->id = n->id;
 		q->adopt = q->adopt_from = TOPO_NONE;
+		q->spawner = TOPO_NONE;
 		n->user = q;
 	}
 	return n->user;
@@ -176,16 +177,29 @@ struct req *reqlist_new_req(struct requests *rq, enum req_kind kind, int32_t nod
 	r->id = reqlist_new_id(rq);
 	r->kind = kind;
 	r->node = node;
+	r->link = TOPO_NONE;
 	r->deadline = INT64_MAX;
 	return r;
 }
 
-void reqlist_free_req(struct req *r)
+void reqlist_retire(struct requests *rq, struct req *r)
 {
-	free(r->path);
-	buf_free(&r->stage);
-	buf_free(&r->line);
-	free(r);
+	reqlist_del(rq, r);
+	reqlist_deadline_del(rq, r);
+	r->hnext = rq->retired;
+	rq->retired = r;
+}
+
+void reqlist_reap(struct requests *rq)
+{
+	while (rq->retired) {
+		struct req *r = rq->retired;
+		rq->retired = r->hnext;
+		free(r->path);
+		buf_free(&r->stage);
+		buf_free(&r->line);
+		free(r);
+	}
 }
 
 void reqlist_backlog_unlink(struct requests *rq, struct req *r)

@@ -29,6 +29,8 @@ struct req {
 	enum req_kind kind;
 	int32_t node;
 	int32_t via;		/* create: the parent it was placed under (the model may move on) */
+	int32_t link;		/* the depth-1 node it was sent through: answers come from there
+				 * only (TOPO_NONE until sent) */
 	struct nodeq *q;	/* queue it waits in; NULL for probes and depth-1 creates */
 	struct pingall *group;
 	int64_t deadline;	/* INT64_MAX: none */
@@ -44,7 +46,7 @@ struct req {
 	struct buf stage;	/* exec arguments not yet sent, from stage_off */
 	size_t stage_off;
 	struct buf line;	/* the answer */
-	struct req *hnext;	/* table chain */
+	struct req *hnext;	/* table chain; once answered, the retired list */
 	struct req *qprev, *qnext;
 	struct req *dprev, *dnext;	/* deadline list */
 };
@@ -60,6 +62,7 @@ struct nodeq {
 	uint32_t probe;		/* probe in flight, 0 if none */
 	int64_t probe_at;	/* when it was sent */
 	unsigned held;		/* moves it is part of: nothing is sent until they are over */
+	int32_t spawner;	/* the node that started its process (TOPO_ROOT: us) */
 	int32_t adopt, adopt_from;	/* list insertion: the child to take over once up */
 	struct buf adopt_held;		/* and the nodes held for that (rq_hold) */
 	struct nodeq *bprev, *bnext;	/* busy list: outstanding > 0 */
@@ -79,6 +82,8 @@ struct requests {
 	int64_t next_tick;	/* liveness checks of busy nodes */
 	int walking;		/* tree walks under way: nodes are taken out after them */
 	size_t reshaping;	/* removes and kills given and not answered */
+	struct req *retired;	/* answered: freed by reqlist_reap, once nothing holds them */
+	unsigned long dropped;	/* messages dropped: not from where they claim to be */
 	bool settling;
 };
 
@@ -105,6 +110,9 @@ void reqlist_backlog_unlink(struct requests *rq, struct req *r);
 
 uint32_t reqlist_new_id(struct requests *rq);
 struct req *reqlist_new_req(struct requests *rq, enum req_kind kind, int32_t node);
-void reqlist_free_req(struct req *r);
+/* An answered request, out of the table and every list, is kept until reqlist_reap: answering
+ * one request may answer others, and callers up the stack may still look at them. */
+void reqlist_retire(struct requests *rq, struct req *r);
+void reqlist_reap(struct requests *rq);
 
 #endif

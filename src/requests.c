@@ -70,6 +70,7 @@ uint32_t rq_new_id(struct ctl *c)
 
 static void group_done(struct ctl *c, struct pingall *g);
 static void pump(struct ctl *c, struct nodeq *q);
+static int req_path(struct ctl *c, struct req *r);
 
 static void doom(struct ctl *c, int32_t id, bool kill)
 {
@@ -97,11 +98,23 @@ static void queue_flush(struct ctl *c, struct nodeq *q)
 		if (r->done) {
 			out_line(c, r->line.data, r->line.len);
 			reqlist_queue_unlink(q, r);
-			reqlist_free_req(r);
+			reqlist_retire(c->rq, r);
 		} else if (reqlist_ordered(r)) {
 			break;
 		}
 	}
+}
+
+/* A create answered with an error must leave nothing behind: its parent may still start the
+ * node later (it was stopped, say), so it is told to end and forget it. Sent on the create's
+ * own path, it arrives after the create. */
+static void abort_create(struct ctl *c, struct req *r)
+{
+	unsigned char body[4];
+	if (!r->started || r->via == TOPO_ROOT || req_path(c, r) < 0 || !r->npath)
+		return;	/* never sent, or started here: ended by pid */
+	proto_put_i32(body, r->node);
+	ctl_send_req(c, reqlist_new_id(c->rq), OP_ABORT, 0, r->path, r->npath, body, sizeof body);
 }
 
 /* r has its answer in r->line (empty: nothing to print). */
@@ -116,8 +129,10 @@ static void finish_line(struct ctl *c, struct req *r)
 	buf_free(&r->stage);
 	r->stage_off = 0;
 	if (r->kind == RK_CREATE) {
-		if (!r->line.data || strncmp(r->line.data, "Ok", 2) != 0)
+		if (!r->line.data || strncmp(r->line.data, "Ok", 2) != 0) {
+			abort_create(c, r);
 			doom(c, r->node, false);	/* it never was */
+		}
 		if (r->admitted) {
 			c->rq->spawning--;
 			c->rq->admit = true;
@@ -134,7 +149,7 @@ static void finish_line(struct ctl *c, struct req *r)
 			out_line(c, r->line.data, r->line.len);
 		if (q)
 			reqlist_queue_unlink(q, r);
-		reqlist_free_req(r);
+		reqlist_retire(c->rq, r);
 		if (g && --g->waiting == 0)
 			group_done(c, g);
 	}
@@ -227,11 +242,22 @@ static int req_path(struct ctl *c, struct req *r)
 	return 0;
 }
 
+/* Sends one message of r down its path and notes the link it leaves by: its answers are
+ * taken from that link only. -1 when it cannot go. */
+static int send_req(struct ctl *c, struct req *r, uint8_t op, uint8_t flags, const void *body,
+		    size_t len)
+{
+	if (req_path(c, r) < 0 || !r->npath)
+		return -1;
+	r->link = r->path[0];
+	return ctl_send_req(c, r->id, op, flags, r->path, r->npath, body, len);
+}
+
+/* send_req, answering r as unavailable when it cannot go. */
 static int send_msg(struct ctl *c, struct req *r, uint8_t op, uint8_t flags, const void *body,
 		    size_t len)
 {
-	if (req_path(c, r) < 0 ||
-	    ctl_send_req(c, r->id, op, flags, r->path, r->npath, body, len) < 0) {
+	if (send_req(c, r, op, flags, body, len) < 0) {
 		finish_unavailable(c, r);
 		return -1;
 	}
@@ -360,6 +386,36 @@ struct walk {
 	enum fate fate;
 };
 
+/* Calls fn for each request of q not yet answered. Answering one prints and retires the
+ * answers queued behind it, so the queue is read first and each request looked up again. */
+static void queue_each(struct ctl *c, struct nodeq *q, void (*fn)(struct req *, void *),
+		       void *arg)
+{
+	struct buf ids = { 0 };
+	for (struct req *r = q->head; r; r = r->qnext)
+		if (!r->done && buf_append(&ids, &r->id, sizeof r->id) < 0)
+			fatal("out of memory");
+	for (size_t off = 0; off < ids.len; off += sizeof(uint32_t)) {
+		uint32_t id;
+		memcpy(&id, ids.data + off, sizeof id);
+		struct req *r = reqlist_get(c->rq, id);
+		if (r && !r->done)
+			fn(r, arg);
+	}
+	buf_free(&ids);
+}
+
+static void lose_req(struct req *r, void *arg)
+{
+	struct walk *w = arg;
+	if (w->fate == GONE)
+		finish_gone(w->c, r);
+	else if (w->fate == KILLED && r->kind == RK_PINGALL)
+		finish(w->c, r, "%s", "");
+	else
+		finish_unavailable(w->c, r);
+}
+
 /* Marks one node of a lost (or never created) subtree and answers what waits there. */
 static void lose_one(struct topo_node *n, void *arg)
 {
@@ -368,17 +424,7 @@ static void lose_one(struct topo_node *n, void *arg)
 	n->state = NODE_LOST;
 	if (!q)
 		return;
-	for (struct req *r = q->head, *next; r; r = next) {
-		next = r->qnext;
-		if (r->done)
-			continue;
-		if (w->fate == GONE)
-			finish_gone(w->c, r);
-		else if (w->fate == KILLED && r->kind == RK_PINGALL)
-			finish(w->c, r, "%s", "");
-		else
-			finish_unavailable(w->c, r);
-	}
+	queue_each(w->c, q, lose_req, w);
 	struct req *cr = q->create_req ? reqlist_get(w->c->rq, q->create_req) : NULL;
 	if (cr && w->fate == GONE)	/* being created under a parent that never was */
 		finish_gone(w->c, cr);
@@ -402,7 +448,7 @@ void rq_node_free(struct topo_node *n, void *arg)
 	queue_flush(c, q);	/* answers that were waiting for their turn */
 	for (struct req *r = q->head, *next; r; r = next) {
 		next = r->qnext;
-		reqlist_free_req(r);
+		reqlist_retire(c->rq, r);
 	}
 	reqlist_busy(c->rq, q, false);
 	buf_free(&q->adopt_held);	/* those nodes were below it: they go with it */
@@ -412,12 +458,24 @@ void rq_node_free(struct topo_node *n, void *arg)
 
 /* Takes node id and its subtree out of the tree: their requests are answered (parents
  * first, so answers come top down) and their processes end by pid. */
+/* A remove waits while a node below it is starting; one has come up, or gone. */
+static void pump_removes_above(struct ctl *c, int32_t parent)
+{
+	for (struct topo_node *a = topo_get(c->topo, parent); a; a = topo_get(c->topo, a->parent))
+		if (a->user && ((struct nodeq *)a->user)->send &&
+		    ((struct nodeq *)a->user)->send->kind == RK_REMOVE)
+			pump(c, a->user);
+}
+
 static void remove_subtree(struct ctl *c, int32_t id, enum fate fate)
 {
 	struct walk w = { c, fate };
+	struct topo_node *n = topo_get(c->topo, id);
+	int32_t parent = n ? n->parent : TOPO_NONE;
 	walk(c, id, lose_one, &w);
 	walk(c, id, kill_one, NULL);
 	topo_delete(c->topo, id, rq_node_free, c);
+	pump_removes_above(c, parent);
 }
 
 /* Carries out removals decided while walking the tree or answering, when nothing is being
@@ -471,7 +529,11 @@ static void create_start(struct ctl *c, struct req *r)
 		return;
 	}
 	r->sent = r->started = true;
-	if (ctl_spawn(c, r->node, &n->pid) < 0)
+	size_t links;
+	topo_roots(c->topo, &links);
+	if (!proc_fd_room(links))	/* its link needs a descriptor here */
+		finish(c, r, "Error: Cannot start node: %s", strerror(EMFILE));
+	else if (ctl_spawn(c, r->node, &n->pid) < 0)
 		finish(c, r, "Error: Cannot start node: %s", strerror(errno));
 	else
 		hello_deadline(c, r);
@@ -504,6 +566,7 @@ void rq_create(struct ctl *c, int32_t id, int64_t parent)
 	struct req *r = reqlist_new_req(c->rq, RK_CREATE, id);
 	r->via = place.parent;
 	reqlist_nodeq(n)->create_req = r->id;
+	reqlist_nodeq(n)->spawner = place.parent;
 	if (place.adopt != TOPO_NONE) {	/* list: the old child waits to move under it */
 		reqlist_nodeq(n)->adopt = place.adopt;
 		reqlist_nodeq(n)->adopt_from = place.parent;
@@ -656,8 +719,10 @@ static void hold_one(struct topo_node *n, void *arg)
 static void note_in_flight(struct topo_node *n, void *arg)
 {
 	struct nodeq *q = n->user;
+	/* A create sent counts too: the new node's HELLO comes up the path it was sent on, and
+	 * only the nodes on that path expect it. */
 	for (struct req *r = q ? q->head : NULL; r; r = r->qnext)
-		if (r->started && !r->done && r->kind != RK_CREATE)
+		if (r->started && !r->done)
 			*(bool *)arg = true;
 	if (q && q->probe)
 		*(bool *)arg = true;
@@ -669,6 +734,13 @@ bool rq_in_flight(struct ctl *c, int32_t id)
 	if (topo_get(c->topo, id))
 		walk(c, id, note_in_flight, &busy);
 	return busy;
+}
+
+int32_t rq_adopt_from(struct ctl *c, int32_t parent, int32_t child)
+{
+	struct topo_node *p = topo_get(c->topo, parent);
+	struct nodeq *q = p ? p->user : NULL;
+	return q && q->adopt == child ? q->adopt_from : TOPO_NONE;
 }
 
 void rq_hold(struct ctl *c, int32_t id, struct buf *held)
@@ -689,6 +761,7 @@ void rq_release(struct ctl *c, struct buf *held)
 		for (struct req *r = q->head; r; r = r->qnext) {	/* by the new path */
 			free(r->path);
 			r->path = NULL;
+			r->npath = 0;
 		}
 		pump(c, q);
 	}
@@ -728,7 +801,7 @@ static void exec_answer(struct ctl *c, struct req *r, const struct msg *m)
 	buf_printf(&r->line, m->code == REP_OK ? "Ok:%d" : "Error:%d", (int)r->node);
 	if (m->body_len || m->code != REP_OK) {
 		buf_puts(&r->line, ": ");
-		buf_append(&r->line, m->body, m->body_len);
+		buf_escape(&r->line, m->body, m->body_len);	/* one answer, one line */
 	}
 	finish_line(c, r);
 }
@@ -747,7 +820,10 @@ static void create_answer(struct ctl *c, struct req *r, const struct msg *m)
 		finish_unavailable(c, r);
 		break;
 	default:
-		finish(c, r, "Error: %.*s", m->body_len > 200 ? 200 : (int)m->body_len, m->body);
+		buf_reset(&r->line);
+		buf_puts(&r->line, "Error: ");
+		buf_escape(&r->line, m->body, m->body_len > 200 ? 200 : m->body_len);
+		finish_line(c, r);
 		break;
 	}
 }
@@ -759,11 +835,19 @@ void rq_heard(struct ctl *c, int32_t id)
 		((struct nodeq *)n->user)->last_heard = clock_ms();
 }
 
-void rq_on_reply(struct ctl *c, const struct msg *m)
+void rq_on_reply(struct ctl *c, int32_t from, const struct msg *m)
 {
 	struct req *r = reqlist_get(c->rq, m->req);
-	if (!r)
-		return;	/* answered already (timed out, or lost): late news is dropped */
+	if (!r) {	/* answered already (timed out, or lost): late news is dropped */
+		log_debug("answer to request %u on link %d: not awaited, dropped", m->req, (int)from);
+		return;
+	}
+	/* A node speaks for itself: the request must have gone down this link, and the answer
+	 * must come from its node (a create's from the parent that starts it). */
+	if (r->link != from || m->id != (r->kind == RK_CREATE ? r->via : r->node)) {
+		rq_dropped(c, "answer", m->id, from);
+		return;
+	}
 	struct topo_node *n = topo_get(c->topo, r->node);
 	struct nodeq *q = n ? n->user : NULL;
 	if (q && m->code != REP_UNAVAIL) {
@@ -791,21 +875,25 @@ void rq_on_reply(struct ctl *c, const struct msg *m)
 	settle(c);
 }
 
-void rq_on_hello(struct ctl *c, int32_t id, pid_t pid, const char *endpoint)
+void rq_on_hello(struct ctl *c, int32_t from, int32_t id, pid_t pid, const char *endpoint)
 {
 	struct topo_node *n = topo_get(c->topo, id);
 	struct nodeq *q = n ? n->user : NULL;
 	struct req *r = q ? reqlist_get(c->rq, q->create_req) : NULL;
-	if (n && n->state == NODE_UP && n->pid == pid) {
-		mv_on_hello(c, id);	/* it has arrived at its new parent */
-		settle(c);
+	if (n && n->state == NODE_UP && n->pid == pid && mv_on_hello(c, from, id)) {
+		settle(c);	/* it has arrived at its new parent */
 		return;
 	}
-	if (!n || n->state != NODE_PENDING || !r) {
-		proc_kill(pid, id);	/* taken out while it was starting */
+	/* Only the process the create started, where it was placed, and once. Nothing is
+	 * killed on the word of a HELLO: a node taken out while starting is ended by pid. */
+	if (!n || n->state != NODE_PENDING || !r || !r->started || n->pid != pid ||
+	    from != topo_link_under(c->topo, id, r->via) || strlen(endpoint) >= sizeof n->endpoint) {
+		log_debug("hello of %d pid %d: model %s pid %d via %d", (int)id, (int)pid,
+			  n ? (n->state == NODE_PENDING ? "pending" : "up or lost") : "none",
+			  n ? (int)n->pid : 0, r ? (int)r->via : -9);
+		rq_dropped(c, "hello", id, from);
 		return;
 	}
-	n->pid = pid;
 	n->state = NODE_UP;
 	snprintf(n->endpoint, sizeof n->endpoint, "%s", endpoint);
 	q->create_req = 0;
@@ -819,10 +907,7 @@ void rq_on_hello(struct ctl *c, int32_t id, pid_t pid, const char *endpoint)
 	}
 	pump(c, q);
 	mv_node_up(c, id);	/* a move may have been waiting for it */
-	for (struct topo_node *a = topo_get(c->topo, n->parent); a; a = topo_get(c->topo, a->parent))
-		if (a->user && ((struct nodeq *)a->user)->send &&
-		    ((struct nodeq *)a->user)->send->kind == RK_REMOVE)
-			pump(c, a->user);	/* a remove waiting for its subtree to be up */
+	pump_removes_above(c, n->parent);
 	settle(c);
 }
 
@@ -834,21 +919,43 @@ void rq_on_lost(struct ctl *c, int32_t id, pid_t pid)
 	log_debug("node %d lost", (int)id);
 	struct walk w = { c, LOST };
 	walk(c, id, lose_one, &w);
+	mv_on_lost(c);	/* a move of it, or to below it, is over */
 	settle(c);
+}
+
+bool rq_may_report_lost(struct ctl *c, int32_t id, pid_t pid, int32_t parent)
+{
+	struct topo_node *n = topo_get(c->topo, id);
+	struct nodeq *q = n ? n->user : NULL;
+	if (!n)
+		return false;
+	/* Its parent, the parent it is moving to, or (by the exit status of its process) the
+	 * node that started it. */
+	return n->parent == parent || mv_destination(c, id) == parent ||
+	       (pid && pid == n->pid && q && q->spawner == parent);
+}
+
+struct find_pid {
+	pid_t pid;
+	struct topo_node *found;
+};
+
+static void match_pid(struct topo_node *n, void *arg)
+{
+	struct find_pid *f = arg;
+	if (n->pid == f->pid)
+		f->found = n;
 }
 
 void rq_on_exit(struct ctl *c, pid_t pid, const char *why)
 {
-	size_t nroots;
-	const int32_t *roots = topo_roots(c->topo, &nroots);
-	struct topo_node *n = NULL;
-	for (size_t i = 0; i < nroots && !n; i++) {	/* the nodes this process started */
-		n = topo_get(c->topo, roots[i]);
-		if (n && n->pid != pid)
-			n = NULL;
-	}
+	/* One of the depth-1 nodes started here, or an orphan whose starter is gone: as a
+	 * subreaper this process is then its parent. */
+	struct find_pid f = { pid, NULL };
+	walk(c, TOPO_ROOT, match_pid, &f);
+	struct topo_node *n = f.found;
 	if (!n)
-		return;	/* an orphan adopted from a lost subtree */
+		return;	/* taken out already */
 	struct nodeq *q = n->user;
 	struct req *r = q ? reqlist_get(c->rq, q->create_req) : NULL;
 	if (n->state == NODE_PENDING && r)
@@ -856,6 +963,18 @@ void rq_on_exit(struct ctl *c, pid_t pid, const char *why)
 	else
 		rq_on_lost(c, n->id, pid);
 	settle(c);
+}
+
+void rq_dropped(struct ctl *c, const char *what, int32_t id, int32_t from)
+{
+	c->rq->dropped++;
+	log_debug("%s naming node %d on link %d: not from where it may come, dropped (%lu so far)",
+		  what, (int)id, (int)from, c->rq->dropped);
+}
+
+void rq_reap(struct ctl *c)
+{
+	reqlist_reap(c->rq);
 }
 
 /* ---- time ---- */
@@ -866,6 +985,12 @@ static int64_t tick_period(struct ctl *c)
 	return p < 5 ? 5 : p;
 }
 
+static void fail_started_exec(struct req *r, void *arg)
+{
+	if (r->kind == RK_EXEC && r->started)
+		finish_unavailable(arg, r);
+}
+
 /* A node with execs outstanding and silent for a while gets a probe; silent for --timeout,
  * its requests fail. Being busy is not silence: the node's loop answers probes. */
 static void check_busy(struct ctl *c, struct nodeq *q, int64_t now)
@@ -874,11 +999,7 @@ static void check_busy(struct ctl *c, struct nodeq *q, int64_t now)
 	int64_t silent = now - since;
 	if (silent >= c->timeout_ms) {
 		log_debug("node %d silent for %lld ms", (int)q->id, (long long)silent);
-		for (struct req *r = q->head, *next; r; r = next) {
-			next = r->qnext;
-			if (r->kind == RK_EXEC && r->started && !r->done)
-				finish_unavailable(c, r);
-		}
+		queue_each(c, q, fail_started_exec, c);
 		return;
 	}
 	if (silent >= c->timeout_ms / 2 && (!q->probe || now - q->probe_at >= c->timeout_ms / 2)) {
@@ -894,8 +1015,7 @@ static void check_busy(struct ctl *c, struct nodeq *q, int64_t now)
 		reqlist_put(c->rq, r);
 		q->probe = r->id;
 		r->sent = r->started = true;
-		if (n && req_path(c, r) == 0 &&
-		    ctl_send_req(c, r->id, OP_PING, 0, r->path, r->npath, NULL, 0) == 0)
+		if (n && send_req(c, r, OP_PING, 0, NULL, 0) == 0)
 			return;
 		q->probe = 0;
 		finish(c, r, "%s", "");
@@ -937,15 +1057,15 @@ size_t rq_pending(struct ctl *c)
 	return c->rq->count;
 }
 
+static void fail_req(struct req *r, void *arg)
+{
+	finish_unavailable(arg, r);
+}
+
 static void fail_one(struct topo_node *n, void *arg)
 {
-	struct ctl *c = arg;
-	struct nodeq *q = n->user;
-	for (struct req *r = q ? q->head : NULL, *next; r; r = next) {
-		next = r->qnext;
-		if (!r->done)
-			finish_unavailable(c, r);
-	}
+	if (n->user)
+		queue_each(arg, n->user, fail_req, arg);
 }
 
 void rq_fail_all(struct ctl *c)
@@ -987,6 +1107,7 @@ void rq_destroy(struct requests **rqp)
 	struct requests *rq = *rqp;
 	if (!rq)
 		return;
+	reqlist_reap(rq);
 	free(rq->table);
 	buf_free(&rq->doomed);
 	free(rq);

@@ -47,8 +47,13 @@ bool rq_structure_busy(struct ctl *c);
 bool rq_exec_can_feed(struct ctl *c, uint32_t req);
 
 /* Events from the network. */
-void rq_on_reply(struct ctl *c, const struct msg *m);
-void rq_on_hello(struct ctl *c, int32_t id, pid_t pid, const char *endpoint);
+/* `from` is the depth-1 node whose link the message came on. What a node may not say from
+ * there is dropped and counted (rq_dropped). */
+void rq_on_reply(struct ctl *c, int32_t from, const struct msg *m);
+void rq_on_hello(struct ctl *c, int32_t from, int32_t id, pid_t pid, const char *endpoint);
+/* May `parent` report node id (process pid, 0: unknown) lost? */
+bool rq_may_report_lost(struct ctl *c, int32_t id, pid_t pid, int32_t parent);
+void rq_dropped(struct ctl *c, const char *what, int32_t id, int32_t from);
 /* For moves.c: a fresh request id; holding the requests of a subtree while it moves (the
  * nodes held are added to `held`, i32 ids) and releasing exactly those nodes afterwards
  * (holds count: a node may be part of several moves); answering a remove or create, taking
@@ -58,6 +63,9 @@ uint32_t rq_new_id(struct ctl *c);
  * still be on the old path, so the subtree must not move yet. */
 bool rq_in_flight(struct ctl *c, int32_t id);
 void rq_hold(struct ctl *c, int32_t id, struct buf *held);
+/* The node that child is under in fact, while a list insertion that put it under parent in
+ * the model waits for parent to come up; else TOPO_NONE. */
+int32_t rq_adopt_from(struct ctl *c, int32_t parent, int32_t child);
 void rq_release(struct ctl *c, struct buf *held);
 void rq_answer(struct ctl *c, uint32_t req, const char *line, bool remove_node);
 
@@ -71,6 +79,8 @@ void rq_on_exit(struct ctl *c, pid_t pid, const char *why);
 /* Deadlines and liveness: run at rq_next_wake(). */
 void rq_tick(struct ctl *c, int64_t now);
 int64_t rq_next_wake(struct ctl *c);
+/* Frees the requests answered since the last call: once per turn of the loop. */
+void rq_reap(struct ctl *c);
 /* Requests still waiting for an answer. */
 size_t rq_pending(struct ctl *c);
 /* Answers every pending request as unavailable (exit after its wait). */

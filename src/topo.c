@@ -159,9 +159,15 @@ static void detach(struct topo *t, struct tnode *w)
 	sizes_add(t, p, -(ptrdiff_t)w->n.size);
 }
 
+static void set_root(struct topo_node *n, void *arg)
+{
+	n->root = *(const int32_t *)arg;
+}
+
 /* Room for one more child of p must have been reserved. */
 static void attach(struct topo *t, struct tnode *w, struct tnode *p, int side, size_t at)
 {
+	int32_t root = p == t->ctl ? w->n.id : p->n.root;
 	struct topo_node *n = &p->n;
 	memmove(n->children + at + 1, n->children + at, (n->nchildren - at) * sizeof *n->children);
 	n->children[at] = w->n.id;
@@ -170,6 +176,8 @@ static void attach(struct topo *t, struct tnode *w, struct tnode *p, int side, s
 	w->n.side = side;
 	children_renumber(t, p, at);
 	sizes_add(t, p, (ptrdiff_t)w->n.size);
+	if (w->n.root != root)	/* it came from another depth-1 subtree: so did all below it */
+		topo_walk(t, w->n.id, set_root, &root);
 }
 
 /* ---- shape ---- */
@@ -636,6 +644,12 @@ size_t topo_depth(const struct topo *t, int32_t id)
 	for (; x && x != t->ctl; x = parent_of(t, x))
 		d++;
 	return d;
+}
+
+int32_t topo_link_under(const struct topo *t, int32_t id, int32_t parent)
+{
+	const struct tnode *p = lookup(t, parent);
+	return parent == TOPO_ROOT ? id : p ? p->n.root : TOPO_NONE;
 }
 
 size_t topo_path(const struct topo *t, int32_t id, int32_t *path)

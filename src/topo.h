@@ -35,6 +35,8 @@ struct topo_node {
 	size_t nchildren;
 	size_t cap;
 	size_t size;		/* nodes in its subtree, itself included */
+	int32_t root;		/* the depth-1 node it is below (itself at depth 1): the control
+				 * node's link that its messages arrive on */
 	void *user;		/* the control node's own per-node data */
 };
 
@@ -86,6 +88,9 @@ long topo_plan_remove(const struct topo *t, int32_t id, struct topo_move *moves,
  * (children before parents). */
 void topo_delete(struct topo *t, int32_t id, void (*fn)(struct topo_node *, void *), void *arg);
 
+/* The depth-1 node that a node ID placed under parent is below (ID itself under the control
+ * node): the link its messages arrive on. TOPO_NONE when parent does not exist. */
+int32_t topo_link_under(const struct topo *t, int32_t id, int32_t parent);
 /* Nodes from depth 1 down to ID, written to path (room for topo_depth(ID) entries).
  * Returns the depth (1 for the control node's children), or 0 if ID does not exist. */
 size_t topo_depth(const struct topo *t, int32_t id);

@@ -58,8 +58,15 @@ static void test_ids(void **state)
 	t = tok("2147483647");
 	assert_int_equal(parse_id(&t, &id), 0);
 	assert_int_equal(id, 2147483647);
+	/* Leading zeros: one rule whatever their number. */
+	const char *seven[] = { "7", "007", "00000000000000000007", "0000000000000000000000000007" };
+	for (size_t i = 0; i < sizeof seven / sizeof seven[0]; i++) {
+		t = tok(seven[i]);
+		assert_int_equal(parse_id(&t, &id), 0);
+		assert_int_equal(id, 7);
+	}
 	const char *bad[] = { "2147483648", "-1", "+1", "1x", "x", "", "99999999999999999999",
-			      " 1", "0x10" };
+			      " 1", "0x10", "00000000002147483648" };
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		t = tok(bad[i]);
 		assert_int_equal(parse_id(&t, &id), -1);
