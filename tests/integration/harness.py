@@ -53,6 +53,16 @@ GONE = 1.0 * SLOW          # processes the SPEC says are ended "afterwards"
 
 PID_LINE = re.compile(r"Ok: ([0-9]+)")
 
+# What AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer print when they find
+# something (compute nodes inherit the control node's stderr, so their reports land there too).
+SANITIZER_REPORT = re.compile(r"ERROR: (?:Address|UndefinedBehavior)Sanitizer|LeakSanitizer"
+                              r"|runtime error:")
+
+
+def sanitizer_reports(lines):
+    """The lines of a sanitizer report among lines (stderr of a control node)."""
+    return [l for l in lines if SANITIZER_REPORT.search(l)]
+
 
 def deadline_after(seconds):
     return time.monotonic() + seconds
@@ -314,6 +324,12 @@ def _timeout_ms(args):
 class _Program:
     """What the control node on pipes and on a terminal share."""
 
+    def stderr_until_end(self, timeout=None):
+        """Every stderr line, after waiting (at most timeout, default GONE) for the end of
+        stderr: once the control node and every node holding it have ended."""
+        self._stderr_thread.join(GONE if timeout is None else timeout)
+        return list(self.stderr_lines)
+
     def wait_exit(self, timeout=None):
         """Exit status; fails if the control node has not ended by the deadline."""
         if timeout is None:
@@ -325,13 +341,32 @@ class _Program:
                                  % (self.name, self.pid, timeout, self._context())) from None
 
 
+# Resource limits set by a tiny interpreter that then execs the program (same pid): setting
+# them in preexec_fn is unsafe with threads running. argv: limits ("NOFILE=64:64,..."), program...
+_RLIMIT_EXEC = ("import os, resource, sys\n"
+                "for item in filter(None, sys.argv[1].split(',')):\n"
+                "    name, value = item.split('=')\n"
+                "    soft, hard = map(int, value.split(':'))\n"
+                "    resource.setrlimit(getattr(resource, 'RLIMIT_' + name), (soft, hard))\n"
+                "os.execv(sys.argv[2], sys.argv[2:])")
+
+
+def with_rlimits(argv, rlimits):
+    """argv run under resource limits, e.g. {"NOFILE": (64, 64)}: the same pid ends up running
+    argv[0]. Without rlimits, argv itself."""
+    if not rlimits:
+        return list(argv)
+    spec = ",".join("%s=%d:%d" % (name, soft, hard) for name, (soft, hard) in rlimits.items())
+    return [sys.executable, "-c", _RLIMIT_EXEC, spec] + list(argv)
+
+
 class Control(_Program):
     """build/mqtree started with pipes on stdin, stdout and stderr.
 
     stdout is read by a thread into a queue of lines; stdin is written by a thread, so that
     send() never blocks the test even when a line is megabytes long or the program stalls."""
 
-    def __init__(self, args, tracker, workdir, name="control"):
+    def __init__(self, args, tracker, workdir, name="control", rlimits=None):
         self.args = list(args)
         self.name = name
         self.tracker = tracker
@@ -339,7 +374,8 @@ class Control(_Program):
         env = dict(os.environ, HOME=workdir)
         env.pop("MQTREE_BIN", None)
         env.pop("MQTREE_NODE_BIN", None)
-        self.proc = subprocess.Popen([MQTREE_BIN] + self.args, stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen(with_rlimits([MQTREE_BIN] + self.args, rlimits),
+                                     stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      cwd=workdir, env=env)
         self.pid = self.proc.pid
@@ -357,6 +393,7 @@ class Control(_Program):
             threading.Thread(target=self._read_stderr, daemon=True, name=name + "-err"),
             threading.Thread(target=self._write_stdin, daemon=True, name=name + "-in"),
         ]
+        self._stderr_thread = self._threads[1]
         for t in self._threads:
             t.start()
 
@@ -608,11 +645,12 @@ class MqTestCase(unittest.TestCase):
         self.addCleanup(shutil.rmtree, self.workdir, True)
         self.addCleanup(self._end_everything)
 
-    def start(self, *args, name=None):
-        """A control node with the given options; ended and leak-checked at teardown."""
+    def start(self, *args, name=None, rlimits=None):
+        """A control node with the given options; ended and leak-checked at teardown.
+        rlimits: resource limits it starts with, e.g. {"NOFILE": (64, 64)}."""
         workdir = tempfile.mkdtemp(prefix="c%d-" % len(self.controls), dir=self.workdir)
         ctl = Control(args, self.tracker, workdir,
-                      name or "control#%d" % (len(self.controls) + 1))
+                      name or "control#%d" % (len(self.controls) + 1), rlimits)
         self.controls.append(ctl)
         return ctl
 
@@ -712,6 +750,15 @@ class MqTestCase(unittest.TestCase):
         if left:
             self.fail("still running %.1fs later:\n  %s"
                       % (timeout, "\n  ".join(self.tracker.describe(p) for p in left)))
+
+    def assert_no_sanitizer_report(self, ctl, timeout=None):
+        """The control node's stderr (its nodes' included) holds no sanitizer report. Waits
+        for the end of stderr (at most timeout): call it once the control node has ended."""
+        found = sanitizer_reports(ctl.stderr_until_end(timeout))
+        if found:
+            self.fail("%s: sanitizer report on stderr:\n  %s\nstderr:\n  %s"
+                      % (ctl.name, "\n  ".join(found[:5]),
+                         "\n  ".join(ctl.stderr_lines[:60])))
 
     def subtree_pids(self, ctl):
         """Pids of every process below the control node right now."""
@@ -822,7 +869,9 @@ class Terminal(_Program):
         self.stderr_lines = []
         self._reader = threading.Thread(target=self._read, daemon=True, name=name + "-out")
         self._reader.start()
-        threading.Thread(target=self._read_stderr, daemon=True, name=name + "-err").start()
+        self._stderr_thread = threading.Thread(target=self._read_stderr, daemon=True,
+                                               name=name + "-err")
+        self._stderr_thread.start()
 
     def _read(self):
         """Reader thread; the only one to close the master (asked through the wake pipe), so
