@@ -5,6 +5,7 @@
  * once in LLVMFuzzerInitialize (a routed send there is a routing frame, then the message).
  */
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <zmq.h>
 
@@ -225,6 +226,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		proto_route_id(id, rid);
 		CHECK(memcmp(rid, data, sizeof rid) == 0);
 	}
+	/* libFuzzer's SIGALRM (its -timeout check) would break zmq calls with EINTR; it waits
+	 * until the round trip is over, as mqtree's own signals wait for its signalfd. */
+	sigset_t alarm, old;
+	sigemptyset(&alarm);
+	sigaddset(&alarm, SIGALRM);
+	pthread_sigmask(SIG_BLOCK, &alarm, &old);
 	round_trip(data, size);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return 0;
 }
