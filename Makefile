@@ -1,10 +1,15 @@
 # Entry points: `make run` starts the control node, `make test` runs every test.
 # Both build first and, when run as root, install the Debian packages the build needs.
+# `make fuzz` builds the libFuzzer targets with clang in FUZZ_BUILD and runs each for
+# FUZZ_SECONDS.
 BUILD ?= build
 CMAKE_FLAGS ?=
 PACKAGES := cmake make gcc pkg-config libzmq3-dev libedit-dev libcmocka-dev python3
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_PACKAGES := clang-14 libclang-rt-14-dev
 
-.PHONY: all build run test bench deps clean
+.PHONY: all build run test bench deps fuzz-deps fuzz clean
 
 all: build
 
@@ -25,6 +30,16 @@ test: build
 
 bench: build
 	python3 bench/bench.py --build $(BUILD)
+
+fuzz-deps:
+	@sh tools/deps.sh $(PACKAGES) $(FUZZ_PACKAGES)
+
+$(FUZZ_BUILD)/Makefile: CMakeLists.txt fuzz/CMakeLists.txt | fuzz-deps
+	CC=clang-14 cmake -S . -B $(FUZZ_BUILD) -DMQTREE_FUZZ=ON -DMQTREE_WERROR=ON
+
+fuzz: fuzz-deps $(FUZZ_BUILD)/Makefile
+	cmake --build $(FUZZ_BUILD) --target fuzz_targets -j2
+	sh fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(BUILD)
