@@ -100,12 +100,30 @@ static void test_quote(void **state)
 	buf_free(&b);
 }
 
+/* An answer from a node stays one line whatever its bytes. */
+static void test_escape(void **state)
+{
+	(void)state;
+	struct buf b = { 0 };
+	buf_escape(&b, "Ok:1: x\nOk:1: y", 15);
+	assert_string_equal(b.data, "Ok:1: x\\nOk:1: y");
+	buf_reset(&b);
+	buf_escape(&b, "a\0b\r\t\x7f\x1b[2J\xc3\xa9", 12);
+	assert_string_equal(b.data, "a\\x00b\\r\\t\\x7f\\x1b[2J\xc3\xa9");
+	assert_null(memchr(b.data, '\n', b.len));
+	buf_reset(&b);
+	buf_escape(&b, "", 0);
+	assert_int_equal(b.len, 0);
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tokens),
 		cmocka_unit_test(test_ids),
 		cmocka_unit_test(test_quote),
+		cmocka_unit_test(test_escape),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

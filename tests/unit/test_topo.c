@@ -120,6 +120,11 @@ static void check_node(struct topo_node *n, void *arg)
 	assert_int_equal(n->size, size);
 	if (k == TOPO_LIST)
 		assert_true(n->nchildren <= 1);
+	/* The link its messages come by, the depth-1 node above it, after every move: by
+	 * induction over the walk, its parent's. */
+	int32_t up = n->parent == TOPO_ROOT ? n->id : topo_get(c->t, n->parent)->root;
+	assert_int_equal(n->root, up);
+	assert_int_equal(topo_link_under(c->t, -5, n->id), up);
 }
 
 static void check_model(const struct topo *t)
