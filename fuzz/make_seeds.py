@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the seed corpora in fuzz/corpus/ (run it after changing the wire layout or a set).
 
-fuzz_proto: one frame of each message type in the layout of src/proto.h, a routing id and a few
+fuzz_proto: one frame of each message type in the layout of src/wire/proto.h, a routing id and a few
 malformed frames. fuzz_parse: command lines. fuzz_set_*: the input of fuzz/fuzz_set.c, a count
 of chunk sizes, the sizes, then requests separated by NUL bytes.
 """

@@ -10,7 +10,7 @@ tree with the same pids, every process alive, no forged text on stdout.
 Endpoints come from the processes themselves: a node's ROUTER endpoint is the `--parent=`
 argument of its children, the control node's is that of any depth-1 node.
 
-The wire format is read from src/proto.h (the version and the type and code numbers), so
+The wire format is read from src/wire/proto.h (the version and the type and code numbers), so
 these tests follow a change of the protocol version.
 """
 
@@ -31,14 +31,14 @@ from support_extra import read_tree
 
 POKE_BIN = os.path.abspath(os.environ.get("MQTREE_POKE_BIN") or
                            os.path.join(os.path.dirname(MQTREE_BIN), "tests", "mqpoke"))
-PROTO_H = os.path.join(HERE, "..", "..", "src", "proto.h")
+PROTO_H = os.path.join(HERE, "..", "..", "src", "wire", "proto.h")
 
 STRANGER = 77           # a routing id no node of these tests has
 HANDSHAKE = 0.5         # mqpoke waits at most this long for its connection before sending
 
 
 # --------------------------------------------------------------------------------------------
-# The wire format, from src/proto.h
+# The wire format, from src/wire/proto.h
 
 def _proto_constants():
     with open(PROTO_H) as f:

@@ -2,7 +2,6 @@
 #ifndef MQTREE_NODE_H
 #define MQTREE_NODE_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -59,21 +58,9 @@ struct node {
 
 	struct worker *worker;
 	unsigned worker_busy;	/* pieces handed to the worker and not yet answered */
-	pthread_t thread;
-	bool worker_started;
 };
 
 /* Runs the node until it ends; returns the exit status. */
 int node_run(struct node *n);
-
-/* The worker thread: runs exec requests one after another; see worker.c. */
-#define WORKER_ENDPOINT_FMT "inproc://worker-%d"
-#define WORKER_INLINE_MAX 4096	/* a whole exec this small may run in the loop */
-struct msg;
-int worker_start(struct node *n);
-void worker_stop(struct node *n);
-/* Runs one OP_EXEC piece and sends its answer on sock. The loop may call it for a small
- * whole exec while the worker is idle (worker_busy == 0): the state is then not in use. */
-void worker_piece(struct worker *w, const struct msg *m, void *sock);
 
 #endif

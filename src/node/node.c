@@ -16,6 +16,7 @@
 #include "log.h"
 #include "proto.h"
 #include "proc.h"
+#include "worker.h"
 
 /* Any record of child id, whatever its state. */
 static struct child *child_find(struct node *n, int32_t id)
@@ -549,7 +550,7 @@ static int setup(struct node *n)
 	if (!n->down || !n->up)
 		return -1;
 	n->down_mon = link_monitor(n->ctx, n->down, "down", ZMQ_EVENT_DISCONNECTED);
-	if (!n->down_mon || worker_start(n) < 0)
+	if (!n->down_mon || !(n->worker = worker_new(n->ctx, n->id, n->set, &n->work)))
 		return -1;
 	n->reprobe.next = INT64_MAX;
 	proc_fd_base();
@@ -570,7 +571,7 @@ static void teardown(struct node *n)
 	link_close(&n->work);
 	if (n->ctx) {
 		zmq_ctx_shutdown(n->ctx);
-		worker_stop(n);
+		worker_destroy(&n->worker);
 		zmq_ctx_term(n->ctx);
 	}
 	if (n->sigfd >= 0)

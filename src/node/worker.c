@@ -1,16 +1,23 @@
 /* worker.c - exec work off the node's loop, so routing, pings and beats never wait behind a
  * sum of 10^8 numbers. The loop hands each OP_EXEC piece over an inproc PAIR (zero copy); the
  * worker answers REP_CREDIT for every piece but the last, and the result for the last. */
+#include "worker.h"
+
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <zmq.h>
 
+#include "buf.h"
+#include "clock.h"
+#include "cmdset.h"
+#include "link.h"
 #include "log.h"
-#include "node.h"
 #include "proto.h"
 
 struct worker {
+	pthread_t thread;
 	void *sock;
 	const struct cmdset *set;
 	void *state;
@@ -57,52 +64,47 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-int worker_start(struct node *n)
+struct worker *worker_new(void *ctx, int32_t id, const struct cmdset *set, void **loop_sock)
 {
 	char addr[64];
 	int zero = 0;
-	snprintf(addr, sizeof addr, WORKER_ENDPOINT_FMT, (int)n->id);
+	snprintf(addr, sizeof addr, WORKER_ENDPOINT_FMT, (int)id);
 	struct worker *w = calloc(1, sizeof *w);
 	if (!w)
-		return -1;
-	w->set = n->set;
-	w->id = n->id;
-	w->state = n->set->state_new(clock_ms);
-	n->work = zmq_socket(n->ctx, ZMQ_PAIR);
-	w->sock = zmq_socket(n->ctx, ZMQ_PAIR);
-	if (!w->state || !n->work || !w->sock)
+		return NULL;
+	w->set = set;
+	w->id = id;
+	w->state = set->state_new(clock_ms);
+	*loop_sock = zmq_socket(ctx, ZMQ_PAIR);
+	w->sock = zmq_socket(ctx, ZMQ_PAIR);
+	if (!w->state || !*loop_sock || !w->sock)
 		goto fail;
-	zmq_setsockopt(n->work, ZMQ_SNDHWM, &zero, sizeof zero);
-	zmq_setsockopt(n->work, ZMQ_RCVHWM, &zero, sizeof zero);
+	zmq_setsockopt(*loop_sock, ZMQ_SNDHWM, &zero, sizeof zero);
+	zmq_setsockopt(*loop_sock, ZMQ_RCVHWM, &zero, sizeof zero);
 	zmq_setsockopt(w->sock, ZMQ_SNDHWM, &zero, sizeof zero);
 	zmq_setsockopt(w->sock, ZMQ_RCVHWM, &zero, sizeof zero);
-	if (zmq_bind(n->work, addr) < 0 || zmq_connect(w->sock, addr) < 0)
+	if (zmq_bind(*loop_sock, addr) < 0 || zmq_connect(w->sock, addr) < 0)
 		goto fail;
-	if (pthread_create(&n->thread, NULL, worker_main, w) != 0)
+	if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
 		goto fail;
-	n->worker = w;
-	n->worker_started = true;
-	return 0;
+	return w;
 fail:
 	link_close(&w->sock);
-	link_close(&n->work);
+	link_close(loop_sock);
 	if (w->state)
 		w->set->state_destroy(w->state);
 	free(w);
-	return -1;
+	return NULL;
 }
 
-/* Called after zmq_ctx_shutdown: the worker's receive fails with ETERM and it ends. */
-void worker_stop(struct node *n)
+void worker_destroy(struct worker **wp)
 {
-	struct worker *w = n->worker;
-	if (n->worker_started)
-		pthread_join(n->thread, NULL);
-	n->worker_started = false;
-	if (w) {
-		w->set->state_destroy(w->state);
-		buf_free(&w->out);
-		free(w);
-		n->worker = NULL;
-	}
+	struct worker *w = *wp;
+	if (!w)
+		return;
+	pthread_join(w->thread, NULL);
+	w->set->state_destroy(w->state);
+	buf_free(&w->out);
+	free(w);
+	*wp = NULL;
 }
