@@ -26,7 +26,7 @@ run: build
 	@$(BUILD)/mqtree $(ARGS)
 
 test: build
-	cd $(BUILD) && ctest --output-on-failure --timeout 300
+	cd $(BUILD) && ctest -j2 --output-on-failure --timeout 300
 
 bench: build
 	python3 bench/bench.py --build $(BUILD)

@@ -3,9 +3,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#define token parse_token	/* parse.h and token.h both name a struct token */
 #include "parse.h"
-#undef token
 #include "token.h"
 
 #include "fuzz.h"
@@ -15,24 +13,29 @@ static int ref_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-/* parse_uint as documented: 1 to 19 digits, at most max. */
-static int ref_uint(const struct parse_token *k, int64_t max, int64_t *v)
+/* parse_uint as documented: digits only, any number of leading zeros, at most max. */
+static int ref_uint(const struct word *k, int64_t max, int64_t *v)
 {
 	uint64_t x = 0;
-	if (k->len == 0 || k->len > 19)
+	size_t i = 0;
+	if (k->len == 0)
 		return -1;
-	for (size_t i = 0; i < k->len; i++) {
-		if (!ref_digit(k->s[i]))
+	for (size_t j = 0; j < k->len; j++)
+		if (!ref_digit(k->s[j]))
 			return -1;
+	while (i + 1 < k->len && k->s[i] == '0')
+		i++;
+	if (k->len - i > 19)
+		return -1;	/* above any max the commands use */
+	for (; i < k->len; i++)
 		x = x * 10 + (uint64_t)(k->s[i] - '0');	/* 19 digits fit in 64 bits */
-	}
 	if (x > (uint64_t)max)
 		return -1;
 	*v = (int64_t)x;
 	return 0;
 }
 
-static void check_numbers(const struct parse_token *k)
+static void check_numbers(const struct word *k)
 {
 	/* The bounds the commands use: ids, and heartbit / timeout milliseconds. */
 	static const int64_t maxima[] = { 0, 9, 86400000, INT32_MAX };
@@ -61,7 +64,7 @@ static void check_tokens(const char *line, size_t len)
 	parse_tokens(line, len, &t);
 	CHECK(t.n <= PARSE_MAX_TOKENS);
 	for (size_t i = 0; i < t.n; i++) {
-		const struct parse_token *k = &t.tok[i];
+		const struct word *k = &t.tok[i];
 		CHECK(k->s >= at && k->len > 0 && k->len <= (size_t)(end - k->s));
 		for (; at < k->s; at++)
 			CHECK(parse_is_space(*at));

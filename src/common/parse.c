@@ -34,7 +34,7 @@ void parse_tokens(const char *line, size_t len, struct tokens *t)
 	}
 }
 
-int parse_uint(const struct token *t, int64_t max, int64_t *value)
+int parse_uint(const struct word *t, int64_t max, int64_t *value)
 {
 	int64_t v = 0;
 	if (t->len == 0)
@@ -52,7 +52,7 @@ int parse_uint(const struct token *t, int64_t max, int64_t *value)
 	return 0;
 }
 
-int parse_id(const struct token *t, int32_t *id)
+int parse_id(const struct word *t, int32_t *id)
 {
 	int64_t v;
 	if (parse_uint(t, INT32_MAX, &v) < 0)
@@ -61,7 +61,7 @@ int parse_id(const struct token *t, int32_t *id)
 	return 0;
 }
 
-int parse_parent(const struct token *t, int64_t *parent)
+int parse_parent(const struct word *t, int64_t *parent)
 {
 	if (parse_is(t, "-1")) {
 		*parent = -1;
@@ -74,7 +74,7 @@ int parse_parent(const struct token *t, int64_t *parent)
 	return 0;
 }
 
-bool parse_is(const struct token *t, const char *word)
+bool parse_is(const struct word *t, const char *word)
 {
 	size_t n = strlen(word);
 	return t->len == n && memcmp(t->s, word, n) == 0;

@@ -27,7 +27,7 @@ static void error_usage(struct ctl *c, const struct command *cmd, const char *wh
 		   cmd->args);
 }
 
-static void error_token(struct ctl *c, const char *what, const struct token *t)
+static void error_token(struct ctl *c, const char *what, const struct word *t)
 {
 	struct buf b = { 0 };
 	buf_printf(&b, "Error: %s ", what);
@@ -179,7 +179,7 @@ void cmd_help(struct ctl *c)
 	buf_free(&b);
 }
 
-static const struct command *find(const struct token *t)
+static const struct command *find(const struct word *t)
 {
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (parse_is(t, commands[i].name))
@@ -193,7 +193,7 @@ static bool start_exec(struct ctl *c, const struct tokens *t, bool complete, uin
 	int32_t id;
 	/* A head cut right after the id might have cut the id itself. */
 	if (!complete && t->rest_len == 0) {
-		out_line(c, "Error: Line too long", 20);
+		out_puts(c, "Error: Line too long");
 		return false;
 	}
 	if (arg_id(c, t, 1, &id) < 0)
@@ -235,7 +235,7 @@ bool cmd_line(struct ctl *c, const char *line, size_t len, bool complete, uint32
 	if (cmd->streams)
 		return start_exec(c, &t, complete, stream_req, extra_lines);
 	if (!complete) {
-		out_line(c, "Error: Line too long", 20);
+		out_puts(c, "Error: Line too long");
 		return false;
 	}
 	if (nargs > cmd->max || t.more) {

@@ -93,7 +93,7 @@ void ctl_heartbit(struct ctl *c, int32_t ms)
 		if (node && node->state == NODE_UP)
 			proto_send_period(c->router, roots[i], ms);
 	}
-	out_line(c, "Ok", 2);
+	out_puts(c, "Ok");
 }
 
 static void report_silent(int32_t id, void *arg)

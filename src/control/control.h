@@ -58,12 +58,12 @@ int ctl_send_req(struct ctl *c, uint32_t req, uint8_t op, uint8_t flags, const i
 
 /* output.c: answer lines on stdout; above the prompt when interactive. */
 void out_line(struct ctl *c, const char *line, size_t len);
+void out_puts(struct ctl *c, const char *line);
 void out_printf(struct ctl *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* 0, or -1 once a write to stdout has failed (said on stderr; nothing is written after). */
 int out_flush(struct ctl *c);
 
 /* commands.c */
-struct token;
 /* Runs one command line. `complete` is false when only the line's head is given (the line is
  * longer than the console holds); an exec then streams the rest. Returns true when the rest of
  * the line (and *extra_lines more lines) belong to an exec being streamed: *stream_req. */

@@ -51,7 +51,7 @@ int main(int argc, char **argv)
 	int64_t ms;
 	opterr = 0;	/* our own one-line reasons */
 	while ((opt = getopt_long(argc, argv, ":t:e:T:qhV", opts, NULL)) != -1) {
-		struct token tok = { optarg, optarg ? strlen(optarg) : 0 };
+		struct word tok = { optarg, optarg ? strlen(optarg) : 0 };
 		switch (opt) {
 		case 't':
 			if (topo_kind_parse(optarg, &c.kind) < 0)

@@ -21,6 +21,11 @@ void out_line(struct ctl *c, const char *line, size_t len)
 	putchar('\n');
 }
 
+void out_puts(struct ctl *c, const char *line)
+{
+	out_line(c, line, strlen(line));
+}
+
 void out_printf(struct ctl *c, const char *fmt, ...)
 {
 	va_list ap;

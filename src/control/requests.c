@@ -582,7 +582,7 @@ static void node_request(struct ctl *c, enum req_kind kind, int32_t id)
 {
 	struct topo_node *n = topo_get(c->topo, id);
 	if (!n) {
-		out_line(c, "Error: Not found", 16);
+		out_puts(c, "Error: Not found");
 		return;
 	}
 	if (kind == RK_REMOVE || kind == RK_KILL)

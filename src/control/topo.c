@@ -1,4 +1,4 @@
-/* topo.c - the control node's model of the tree, and where nodes go (SPEC section 3).
+/* topo.c - the control node's model of the tree, and where nodes go (README "Topologies").
  *
  * Nodes live in an open-addressing hash table keyed by id (linear probing, backward-shift
  * deletion, load at most 1/2), so lookups are O(1) however the tree is shaped. The control node

@@ -1,4 +1,4 @@
-/* topo.h - the control node's model of the tree, and where nodes go (SPEC section 3).
+/* topo.h - the control node's model of the tree, and where nodes go (README "Topologies").
  *
  * This is the only place that knows which topology is in use: placement of a new node and the
  * re-joining of children when a node is removed are pure functions of the model, returning what

@@ -1,4 +1,4 @@
-/* cmdset.h - what `exec` does on a compute node (SPEC section 4).
+/* cmdset.h - what `exec` does on a compute node (README "Command sets").
  *
  * Each set lives in its own file (set_sum.c, set_dict.c, ...) and is one entry of the table in
  * cmdset.c, so a new set is one new file and one table line.

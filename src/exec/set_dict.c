@@ -1,4 +1,4 @@
-/* set_dict.c - `exec ID NAME [VALUE]`: a dictionary of 64-bit integers per node (SPEC section 4).
+/* set_dict.c - `exec ID NAME [VALUE]`: a dictionary of integers per node (README "Command sets").
  *
  * An open-addressing hash table with linear probing, grown at 3/4 load; names are never
  * removed, so there are no tombstones. A store happens only at the end of the request, once it is

@@ -1,4 +1,4 @@
-/* set_search.c - `exec ID TEXT PATTERN`: every position of PATTERN in TEXT (SPEC section 4).
+/* set_search.c - `exec ID TEXT PATTERN`: every position of PATTERN in TEXT (README "Command sets").
  *
  * The text (up to 10^8 characters) is kept once, as it streams in; the pattern after it. The
  * search is Knuth-Morris-Pratt with the prefix function of the pattern only, so the extra memory

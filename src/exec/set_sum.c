@@ -1,4 +1,4 @@
-/* set_sum.c - `exec ID N K1 ... KN`: the exact sum of N 64-bit integers (SPEC section 4).
+/* set_sum.c - `exec ID N K1 ... KN`: the exact sum of N 64-bit integers (README "Command sets").
  *
  * The line can hold 10^8 numbers, so it is never held: each number is added as it is read.
  * Parsing is what bounds a node's speed here, so there are three paths. A number of up to 7

@@ -1,4 +1,4 @@
-/* set_timer.c - `exec ID start|stop|time`: a stopwatch per node (SPEC section 4).
+/* set_timer.c - `exec ID start|stop|time`: a stopwatch per node (README "Command sets").
  *
  * Time comes from the injected clock, so tests can drive it; the total is kept in whole
  * milliseconds of that monotonic clock, summed over every interval the timer ran.

@@ -60,7 +60,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	struct token t = { id, id ? strlen(id) : 0 };
+	struct word t = { id, id ? strlen(id) : 0 };
 	if (!id || parse_id(&t, &n.id) < 0 || !n.parent_endpoint || optind != argc) {
 		fprintf(stderr, "mqtree-node: --id and --parent are required\n");
 		usage(stderr);

@@ -32,6 +32,11 @@ void out_line(struct ctl *c, const char *line, size_t len)
 	record("%.*s", (int)len, line);
 }
 
+void out_puts(struct ctl *c, const char *line)
+{
+	record("%s", line);
+}
+
 void out_printf(struct ctl *c, const char *fmt, ...)
 {
 	char tmp[512];

@@ -10,9 +10,9 @@
 #include "buf.h"
 #include "parse.h"
 
-static struct token tok(const char *s)
+static struct word tok(const char *s)
 {
-	struct token t = { s, strlen(s) };
+	struct word t = { s, strlen(s) };
 	return t;
 }
 
@@ -51,7 +51,7 @@ static void test_ids(void **state)
 	(void)state;
 	int32_t id;
 	int64_t parent;
-	struct token t;
+	struct word t;
 	t = tok("0");
 	assert_int_equal(parse_id(&t, &id), 0);
 	assert_int_equal(id, 0);
