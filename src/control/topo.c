@@ -1,4 +1,4 @@
-/* topo.c - the control node's model of the tree, and where nodes go (README "Topologies").
+/* topo.c - the control node's model of the tree; where nodes go is in topo_rules.c.
  *
  * Nodes live in an open-addressing hash table keyed by id (linear probing, backward-shift
  * deletion, load at most 1/2), so lookups are O(1) however the tree is shaped. The control node
@@ -8,24 +8,10 @@
  * Every walk is iterative: a list chain can be 100000 deep, far too deep for recursion.
  */
 #include "topo.h"
+#include "topo_impl.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-/* A node plus its index in its parent's children, so that a walk steps to the next sibling in
- * O(1) without a stack. */
-struct tnode {
-	struct topo_node n;	/* first: &w->n is what callers see */
-	size_t pos;
-};
-
-struct topo {
-	enum topo_kind kind;
-	struct tnode *ctl;	/* the control node; its children are the roots */
-	struct tnode **slots;	/* NULL where empty */
-	unsigned bits;		/* the table has 1 << bits slots */
-	size_t count;
-};
 
 static const char *const topo_names[] = {
 	[TOPO_LIST] = "list",
@@ -47,7 +33,7 @@ static size_t table_mask(const struct topo *t)
 	return ((size_t)1 << t->bits) - 1;
 }
 
-static struct tnode *lookup(const struct topo *t, int32_t id)
+struct tnode *topo_lookup(const struct topo *t, int32_t id)
 {
 	for (size_t i = table_home(t, id);; i = (i + 1) & table_mask(t)) {
 		struct tnode *w = t->slots[i];
@@ -59,10 +45,10 @@ static struct tnode *lookup(const struct topo *t, int32_t id)
 /* The node, or the control node for TOPO_ROOT. */
 static struct tnode *node_at(const struct topo *t, int32_t id)
 {
-	return id == TOPO_ROOT ? t->ctl : lookup(t, id);
+	return id == TOPO_ROOT ? t->ctl : topo_lookup(t, id);
 }
 
-static struct tnode *parent_of(const struct topo *t, const struct tnode *w)
+struct tnode *topo_parent_of(const struct topo *t, const struct tnode *w)
 {
 	return node_at(t, w->n.parent);
 }
@@ -126,15 +112,15 @@ static int children_reserve(struct topo_node *n, size_t extra)
 	return 0;
 }
 
-static struct tnode *child_at(const struct topo *t, const struct tnode *p, size_t i)
+struct tnode *topo_child_at(const struct topo *t, const struct tnode *p, size_t i)
 {
-	return lookup(t, p->n.children[i]);
+	return topo_lookup(t, p->n.children[i]);
 }
 
 static void children_renumber(const struct topo *t, struct tnode *p, size_t from)
 {
 	for (size_t i = from; i < p->n.nchildren; i++)
-		child_at(t, p, i)->pos = i;
+		topo_child_at(t, p, i)->pos = i;
 }
 
 /* Adds delta to the size of p and of everything above it. */
@@ -144,13 +130,13 @@ static void sizes_add(const struct topo *t, struct tnode *p, ptrdiff_t delta)
 		p->n.size = (size_t)((ptrdiff_t)p->n.size + delta);
 		if (p == t->ctl)
 			return;
-		p = parent_of(t, p);
+		p = topo_parent_of(t, p);
 	}
 }
 
 static void detach(struct topo *t, struct tnode *w)
 {
-	struct tnode *p = parent_of(t, w);
+	struct tnode *p = topo_parent_of(t, w);
 	struct topo_node *n = &p->n;
 	n->nchildren--;
 	memmove(n->children + w->pos, n->children + w->pos + 1,
@@ -206,12 +192,12 @@ static bool side_ok(const struct topo *t, const struct tnode *p, int side)
 
 /* The child holding slot side of p; NULL when it is free, which is always so when p takes any
  * number of children. */
-static struct tnode *slot_holder(const struct topo *t, const struct tnode *p, int side)
+struct tnode *topo_slot_holder(const struct topo *t, const struct tnode *p, int side)
 {
 	if (slots_of(t, p) == 0)
 		return NULL;
 	for (size_t i = 0; i < p->n.nchildren; i++) {
-		struct tnode *c = child_at(t, p, i);
+		struct tnode *c = topo_child_at(t, p, i);
 		if (c->n.side == side)
 			return c;
 	}
@@ -223,7 +209,7 @@ static struct tnode *slot_holder(const struct topo *t, const struct tnode *p, in
 static size_t slot_index(const struct topo *t, const struct tnode *p, int side)
 {
 	size_t i = p->n.nchildren;
-	while (i > 0 && child_at(t, p, i - 1)->n.side > side)
+	while (i > 0 && topo_child_at(t, p, i - 1)->n.side > side)
 		i--;
 	return i;
 }
@@ -231,7 +217,7 @@ static size_t slot_index(const struct topo *t, const struct tnode *p, int side)
 /* Whether x is root or below it. */
 static bool in_subtree(const struct topo *t, const struct tnode *x, const struct tnode *root)
 {
-	for (; x != t->ctl; x = parent_of(t, x))
+	for (; x != t->ctl; x = topo_parent_of(t, x))
 		if (x == root)
 			return true;
 	return x == root;
@@ -241,34 +227,10 @@ static bool in_subtree(const struct topo *t, const struct tnode *x, const struct
 static struct tnode *ancestor_under(const struct topo *t, const struct tnode *w,
 				    const struct tnode *p)
 {
-	for (struct tnode *x = parent_of(t, w); x != t->ctl; x = parent_of(t, x))
+	for (struct tnode *x = topo_parent_of(t, w); x != t->ctl; x = topo_parent_of(t, x))
 		if (x->n.parent == p->n.id)
 			return x;
 	return NULL;
-}
-
-static bool lost_on_path(const struct topo *t, const struct tnode *x)
-{
-	for (; x != t->ctl; x = parent_of(t, x))
-		if (x->n.state == NODE_LOST)
-			return true;
-	return false;
-}
-
-/* Among x's children (skipping NODE_LOST ones if skip_lost), the one with the fewest nodes, the
- * leftmost on a tie; or with `larger`, the most nodes, the rightmost on a tie. */
-static struct tnode *pick_child(const struct topo *t, const struct tnode *x, bool larger,
-				bool skip_lost)
-{
-	struct tnode *best = NULL;
-	for (size_t i = 0; i < x->n.nchildren; i++) {
-		struct tnode *c = child_at(t, x, i);
-		if (skip_lost && c->n.state == NODE_LOST)
-			continue;
-		if (!best || (larger ? c->n.size >= best->n.size : c->n.size < best->n.size))
-			best = c;
-	}
-	return best;
 }
 
 /* ---- life cycle ---- */
@@ -335,7 +297,7 @@ enum topo_kind topo_get_kind(const struct topo *t)
 
 struct topo_node *topo_get(const struct topo *t, int32_t id)
 {
-	struct tnode *w = lookup(t, id);
+	struct tnode *w = topo_lookup(t, id);
 	return w ? &w->n : NULL;
 }
 
@@ -352,128 +314,18 @@ const int32_t *topo_roots(const struct topo *t, size_t *n)
 
 /* ---- placement ---- */
 
-/* list and tree: under the named parent; a list node goes between PARENT and its child. */
-static const char *place_under(const struct topo *t, int64_t parent_arg, struct topo_place *out)
-{
-	out->parent = TOPO_ROOT;
-	out->side = 0;
-	out->adopt = TOPO_NONE;
-	if (parent_arg == TOPO_ROOT)
-		return NULL;
-	struct tnode *p = parent_arg >= 0 && parent_arg <= TOPO_ID_MAX
-				  ? lookup(t, (int32_t)parent_arg) : NULL;
-	if (!p)
-		return "Parent not found";
-	if (lost_on_path(t, p))
-		return "Parent is unavailable";
-	out->parent = p->n.id;
-	if (t->kind == TOPO_LIST && p->n.nchildren)
-		out->adopt = p->n.children[0];
-	return NULL;
-}
-
-/* bst: BST insertion from the root (which sits in the control node's only slot). */
-static const char *place_bst(const struct topo *t, int32_t id, struct topo_place *out)
-{
-	struct tnode *p = t->ctl;
-	int side = 0;
-	struct tnode *c;
-	while ((c = slot_holder(t, p, side))) {
-		if (c->n.state == NODE_LOST)
-			return "Parent is unavailable";
-		p = c;
-		side = id > c->n.id;
-	}
-	out->parent = p->n.id;
-	out->side = side;
-	out->adopt = TOPO_NONE;
-	return NULL;
-}
-
-/* balanced: descend from the root. A node with a free slot takes the new node there (left
- * first). Otherwise go into the child subtree with fewer nodes (`size`, LOST nodes included),
- * the left one on a tie; a NODE_LOST child is never entered (its slot counts as occupied). If a
- * subtree turns out to hold no free slot that can be reached (all its ways down end in LOST
- * children), back up and try the sibling subtree that was not chosen: a depth-first search in
- * order of preference. So whenever the plain descent finds a slot this is exactly that slot, and
- * "Parent is unavailable" comes only when no slot can be reached at all (a LOST root included).
- */
-static const char *place_balanced(const struct topo *t, struct topo_place *out)
-{
-	out->adopt = TOPO_NONE;
-	struct tnode *root = slot_holder(t, t->ctl, 0);
-	if (!root) {
-		out->parent = TOPO_ROOT;
-		out->side = 0;
-		return NULL;
-	}
-	if (root->n.state == NODE_LOST)
-		return "Parent is unavailable";
-	struct tnode *x = root;
-	for (;;) {
-		for (int side = 0; side < 2; side++) {
-			if (!slot_holder(t, x, side)) {
-				out->parent = x->n.id;
-				out->side = side;
-				return NULL;
-			}
-		}
-		struct tnode *c = pick_child(t, x, false, true);
-		if (c) {
-			x = c;
-			continue;
-		}
-		/* Nothing below x: up to the nearest ancestor whose second choice is untried. */
-		for (;;) {
-			if (x == root)
-				return "Parent is unavailable";
-			struct tnode *p = parent_of(t, x);
-			if (p->n.nchildren == 2 && x == pick_child(t, p, false, true)) {
-				struct tnode *other = child_at(t, p, 1 - x->pos);
-				if (other->n.state != NODE_LOST) {
-					x = other;
-					break;
-				}
-			}
-			x = p;
-		}
-	}
-}
-
-int topo_place(const struct topo *t, int32_t id, int64_t parent_arg, struct topo_place *out,
-	       const char **err)
-{
-	const char *why = NULL;
-	if (id < 0)
-		why = "Invalid id";
-	else if (lookup(t, id))
-		why = "Already exists";
-	else if (t->kind == TOPO_BST)
-		why = place_bst(t, id, out);
-	else if (t->kind == TOPO_BALANCED)
-		why = place_balanced(t, out);
-	else
-		why = place_under(t, parent_arg, out);
-	if (why) {
-		if (err)
-			*err = why;
-		return -1;
-	}
-	return 0;
-}
-
 struct topo_node *topo_add(struct topo *t, int32_t id, const struct topo_place *p)
 {
 	struct tnode *par = node_at(t, p->parent);
-	if (id < 0 || lookup(t, id) || !par || !side_ok(t, par, p->side))
+	if (id < 0 || topo_lookup(t, id) || !par || !side_ok(t, par, p->side))
 		return NULL;
 	struct tnode *adopt = NULL;
 	if (p->adopt != TOPO_NONE) {
-		adopt = lookup(t, p->adopt);
+		adopt = topo_lookup(t, p->adopt);
 		if (!adopt || adopt->n.parent != par->n.id)
 			return NULL;
 	}
-	struct tnode *holder = slot_holder(t, par, p->side);
+	struct tnode *holder = topo_slot_holder(t, par, p->side);
 	if (holder && holder != adopt)
 		return NULL;
 
@@ -509,14 +361,14 @@ struct topo_node *topo_add(struct topo *t, int32_t id, const struct topo_place *
  * takes the place of one being removed. Any other occupied slot is refused. */
 int topo_move(struct topo *t, int32_t id, int32_t parent, int side)
 {
-	struct tnode *w = lookup(t, id);
+	struct tnode *w = topo_lookup(t, id);
 	struct tnode *p = node_at(t, parent);
 	if (!w || !p || !side_ok(t, p, side) || in_subtree(t, p, w))
 		return -1;
 	if (w->n.parent == parent && w->n.side == side)
 		return 0;
 	struct tnode *a = ancestor_under(t, w, p);
-	struct tnode *holder = slot_holder(t, p, side);
+	struct tnode *holder = topo_slot_holder(t, p, side);
 	if ((holder && holder != a) || children_reserve(&p->n, 1) < 0)
 		return -1;
 	detach(t, w);
@@ -526,93 +378,9 @@ int topo_move(struct topo *t, int32_t id, int32_t parent, int side)
 
 /* ---- removal ---- */
 
-static void plan_add(struct topo_move *moves, size_t max, size_t *n, const struct tnode *w,
-		     int32_t parent, int side)
-{
-	if (*n < max)
-		moves[*n] = (struct topo_move){ .id = w->n.id, .parent = parent, .side = side };
-	(*n)++;
-}
-
-/* bst: standard deletion; the in-order successor S takes the place of a node with two children.
- * S has no left child, so after its right child moves up into S's slot, S is free to take both
- * of ID's children. */
-static void plan_bst(const struct topo *t, const struct tnode *w, struct topo_move *moves,
-		     size_t max, size_t *n)
-{
-	struct tnode *l = slot_holder(t, w, 0), *r = slot_holder(t, w, 1);
-	if (!l || !r) {
-		if (l || r)
-			plan_add(moves, max, n, l ? l : r, w->n.parent, w->n.side);
-		return;
-	}
-	struct tnode *s = r, *c;
-	while ((c = slot_holder(t, s, 0)))
-		s = c;
-	if (s != r) {
-		struct tnode *sr = slot_holder(t, s, 1);
-		if (sr)
-			plan_add(moves, max, n, sr, s->n.parent, s->n.side);
-		plan_add(moves, max, n, s, w->n.parent, w->n.side);
-		plan_add(moves, max, n, l, s->n.id, 0);
-		plan_add(moves, max, n, r, s->n.id, 1);
-	} else {
-		plan_add(moves, max, n, s, w->n.parent, w->n.side);
-		plan_add(moves, max, n, l, s->n.id, 0);
-	}
-}
-
-/* balanced: a leaf L of ID's subtree takes ID's place, and ID's other children go below L in
- * their own slots. L is found as placement in reverse: from ID go into the child subtree with
- * more nodes, the right one on a tie, until a leaf. In a tree built by placement (where every
- * left subtree has as many nodes as its sibling or one more) that is a deepest leaf, and every
- * subtree below ID keeps that property. Children that are not NODE_LOST are preferred, so that
- * L can be reached if any leaf can. */
-static void plan_balanced(const struct topo *t, const struct tnode *w, struct topo_move *moves,
-			  size_t max, size_t *n)
-{
-	const struct tnode *leaf = w;
-	while (leaf->n.nchildren) {
-		struct tnode *c = pick_child(t, leaf, true, true);
-		leaf = c ? c : pick_child(t, leaf, true, false);
-	}
-	if (leaf == w)
-		return;
-	plan_add(moves, max, n, leaf, w->n.parent, w->n.side);
-	for (size_t i = 0; i < w->n.nchildren; i++) {
-		struct tnode *c = child_at(t, w, i);
-		if (c != leaf)
-			plan_add(moves, max, n, c, leaf->n.id, c->n.side);
-	}
-}
-
-long topo_plan_remove(const struct topo *t, int32_t id, struct topo_move *moves, size_t max)
-{
-	const struct tnode *w = lookup(t, id);
-	if (!w)
-		return -1;
-	size_t n = 0;
-	switch (t->kind) {
-	case TOPO_LIST:
-	case TOPO_TREE:
-		/* Each child goes to the grandparent, right before ID (see topo_move), so in the
-		 * end they stand where ID stood, in their order. */
-		for (size_t i = 0; i < w->n.nchildren; i++)
-			plan_add(moves, max, &n, child_at(t, w, i), w->n.parent, 0);
-		break;
-	case TOPO_BST:
-		plan_bst(t, w, moves, max, &n);
-		break;
-	case TOPO_BALANCED:
-		plan_balanced(t, w, moves, max, &n);
-		break;
-	}
-	return (long)n;
-}
-
 void topo_delete(struct topo *t, int32_t id, void (*fn)(struct topo_node *, void *), void *arg)
 {
-	struct tnode *top = lookup(t, id);
+	struct tnode *top = topo_lookup(t, id);
 	if (!top)
 		return;
 	detach(t, top);
@@ -621,8 +389,8 @@ void topo_delete(struct topo *t, int32_t id, void (*fn)(struct topo_node *, void
 	struct tnode *x = top;
 	for (;;) {
 		while (x->n.nchildren)
-			x = child_at(t, x, x->n.nchildren - 1);
-		struct tnode *p = x == top ? NULL : parent_of(t, x);
+			x = topo_child_at(t, x, x->n.nchildren - 1);
+		struct tnode *p = x == top ? NULL : topo_parent_of(t, x);
 		if (fn)
 			fn(&x->n, arg);
 		table_del(t, x->n.id);
@@ -639,26 +407,26 @@ void topo_delete(struct topo *t, int32_t id, void (*fn)(struct topo_node *, void
 
 size_t topo_depth(const struct topo *t, int32_t id)
 {
-	const struct tnode *x = lookup(t, id);
+	const struct tnode *x = topo_lookup(t, id);
 	size_t d = 0;
-	for (; x && x != t->ctl; x = parent_of(t, x))
+	for (; x && x != t->ctl; x = topo_parent_of(t, x))
 		d++;
 	return d;
 }
 
 int32_t topo_link_under(const struct topo *t, int32_t id, int32_t parent)
 {
-	const struct tnode *p = lookup(t, parent);
+	const struct tnode *p = topo_lookup(t, parent);
 	return parent == TOPO_ROOT ? id : p ? p->n.root : TOPO_NONE;
 }
 
 size_t topo_path(const struct topo *t, int32_t id, int32_t *path)
 {
 	size_t d = topo_depth(t, id);
-	const struct tnode *x = lookup(t, id);
+	const struct tnode *x = topo_lookup(t, id);
 	for (size_t i = d; i > 0; i--) {
 		path[i - 1] = x->n.id;
-		x = parent_of(t, x);
+		x = topo_parent_of(t, x);
 	}
 	return d;
 }
@@ -675,15 +443,15 @@ void topo_walk(const struct topo *t, int32_t id, void (*fn)(struct topo_node *, 
 		if (x != t->ctl)
 			fn(&x->n, arg);
 		if (x->n.nchildren) {
-			x = child_at(t, x, 0);
+			x = topo_child_at(t, x, 0);
 			continue;
 		}
 		for (;;) {
 			if (x == top)
 				return;
-			struct tnode *p = parent_of(t, x);
+			struct tnode *p = topo_parent_of(t, x);
 			if (x->pos + 1 < p->n.nchildren) {
-				x = child_at(t, p, x->pos + 1);
+				x = topo_child_at(t, p, x->pos + 1);
 				break;
 			}
 			x = p;
@@ -722,7 +490,7 @@ void topo_each_sorted(const struct topo *t, void (*fn)(struct topo_node *, void 
 	qsort(ids, n, sizeof *ids, id_cmp);
 	/* fn may take nodes out as it goes. */
 	for (size_t i = 0; i < n; i++) {
-		struct tnode *w = lookup(t, ids[i]);
+		struct tnode *w = topo_lookup(t, ids[i]);
 		if (w)
 			fn(&w->n, arg);
 	}

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "beats.h"
 #include "clock.h"
 #include "inflight.h"
 #include "log.h"
@@ -103,49 +104,12 @@ static void probe_children(struct node *n)
 	}
 }
 
-/* Batches per hop without adding up over depth: a batch waits only if one went up less than
- * a gap ago, so reports that arrive together from below travel on at once. */
-static int64_t beat_gap(const struct node *n)
-{
-	return n->beat_ms >= 16 ? n->beat_ms / 16 : 1;
-}
-
 static void set_period(struct node *n, int32_t ms)
 {
-	n->beat_ms = ms > 0 ? ms : 0;
-	buf_reset(&n->beats);
-	if (n->beat_ms)
-		n->next_beat = (clock_ms() / n->beat_ms + 1) * n->beat_ms;
+	beats_set_period(&n->beats, ms, clock_ms());
 	for (size_t i = 0; i < n->nchildren; i++)
 		if (n->children[i].state == CHILD_UP)
-			proto_send_period(n->down, n->children[i].id, n->beat_ms);
-}
-
-static void beats_add(struct node *n, const int32_t *ids, size_t count)
-{
-	if (n->beat_ms && buf_append(&n->beats, ids, count * sizeof *ids) < 0)
-		log_warn("out of memory: reports dropped");
-}
-
-/* Our own report when due, and what waits to go up when the gap allows. */
-static int64_t beat_timers(struct node *n, int64_t now)
-{
-	if (!n->beat_ms)
-		return INT64_MAX;
-	if (now >= n->next_beat) {
-		beats_add(n, &n->id, 1);
-		n->next_beat = (now / n->beat_ms + 1) * n->beat_ms;
-	}
-	if (n->beats.len && now - n->beat_sent >= beat_gap(n)) {
-		proto_send_beat(n->up, (const int32_t *)(void *)n->beats.data,
-				n->beats.len / sizeof(int32_t));
-		buf_reset(&n->beats);
-		n->beat_sent = now;
-	}
-	int64_t wake = n->next_beat;
-	if (n->beats.len && n->beat_sent + beat_gap(n) < wake)
-		wake = n->beat_sent + beat_gap(n);
-	return wake;
+			proto_send_period(n->down, n->children[i].id, n->beats.ms);
 }
 
 static void do_create(struct node *n, const struct msg *m)
@@ -391,8 +355,8 @@ static bool hello_ok(struct node *n, struct child *c, int32_t from, const struct
 	if (!c || (c->state != CHILD_SPAWNED && c->state != CHILD_EXPECTED) || c->pid != pid)
 		return false;
 	c->state = CHILD_UP;
-	if (n->beat_ms)	/* it reports at the current period from the start */
-		proto_send_period(n->down, from, n->beat_ms);
+	if (n->beats.ms)	/* it reports at the current period from the start */
+		proto_send_period(n->down, from, n->beats.ms);
 	return true;
 }
 
@@ -461,7 +425,7 @@ static void from_children(struct node *n)
 			long count = proto_beat_count(&m);
 			for (long i = 0; i < count; i++) {
 				int32_t id = proto_beat_id(&m, (size_t)i);
-				beats_add(n, &id, 1);
+				beats_add(&n->beats, &id, 1);
 			}
 			zmq_msg_close(&msg);
 			continue;
@@ -578,7 +542,7 @@ static void teardown(struct node *n)
 		close(n->sigfd);
 	free(n->children);
 	inflight_destroy(&n->inflight);
-	buf_free(&n->beats);
+	beats_free(&n->beats);
 }
 
 int node_run(struct node *n)
@@ -602,7 +566,7 @@ int node_run(struct node *n)
 		};
 		int nitems = n->worker_busy ? 6 : 5;
 		int64_t now = clock_ms();
-		int64_t wake = beat_timers(n, now);
+		int64_t wake = beats_due(&n->beats, n->id, n->up, now);
 		if (n->reprobe.next < wake)
 			wake = n->reprobe.next;
 		long timeout = wake == INT64_MAX ? -1 : (long)(wake > now ? wake - now : 0);

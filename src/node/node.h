@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "beats.h"
 #include "buf.h"
 #include "cmdset.h"
 #include "link.h"
@@ -46,13 +47,7 @@ struct node {
 	unsigned long dropped;		/* messages from below dropped: not theirs to send */
 	struct reprobe reprobe;
 
-	/* heartbit: our own report every beat_ms, aligned on the monotonic clock (shared by
-	 * every process of the machine, so a whole tree reports at once), and reports from
-	 * below, all sent up together at most once per BEAT_GAP. */
-	int32_t beat_ms;
-	int64_t next_beat;
-	int64_t beat_sent;
-	struct buf beats;	/* i32 ids waiting to go up */
+	struct beats beats;	/* heartbit reports (beats.h) */
 
 	bool stopping;
 

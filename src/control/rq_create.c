@@ -1,0 +1,164 @@
+/* rq_create.c - creates: admitted in order to the spawn window, sent to the parent (or
+ * started here at depth 1), answered by the new node's HELLO, called off when they fail. */
+#include "requests.h"
+#include "rq.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "control.h"
+#include "heartbit.h"
+#include "log.h"
+#include "moves.h"
+#include "proc.h"
+#include "topo.h"
+
+/* Creates under way at once. Starting hundreds of processes together on a few cores makes
+ * each one slow enough to miss --timeout, and no faster in total. Admission is in order, so
+ * a parent's create is always under way before its children's: no create waits on a slot
+ * held by one that waits on it. */
+#define SPAWN_WINDOW 32
+
+/* --timeout bounds the parent's answer; a process that has started gets longer to say
+ * HELLO, since a machine starting hundreds of them at once is slow but not stuck (its
+ * death is reported at once). */
+static void hello_deadline(struct ctl *c, struct req *r)
+{
+	int64_t allow = c->timeout_ms > HELLO_MIN_MS ? c->timeout_ms : HELLO_MIN_MS;
+	reqlist_deadline_del(c->rq, r);
+	reqlist_deadline_in(c->rq, r, clock_ms() + allow);
+}
+
+/* A create answered with an error must leave nothing behind: its parent may still start the
+ * node later (it was stopped, say), so it is told to end and forget it. Sent on the create's
+ * own path, it arrives after the create. */
+void rq_create_abort(struct ctl *c, struct req *r)
+{
+	unsigned char body[4];
+	if (!r->started || r->via == TOPO_ROOT || rq_path(c, r) < 0 || !r->npath)
+		return;	/* never sent, or started here: ended by pid */
+	proto_put_i32(body, r->node);
+	ctl_send_req(c, reqlist_new_id(c->rq), OP_ABORT, 0, r->path, r->npath, body, sizeof body);
+}
+
+/* Sends a create on its way: to the parent's queue, or started here for depth 1. */
+static void rq_create_start(struct ctl *c, struct req *r)
+{
+	struct topo_node *n = topo_get(c->topo, r->node);
+	c->rq->spawning++;
+	r->admitted = true;
+	if (r->via != TOPO_ROOT) {
+		rq_submit(c, r, topo_get(c->topo, r->via));
+		return;
+	}
+	r->sent = r->started = true;
+	size_t links;
+	topo_roots(c->topo, &links);
+	if (!proc_fd_room(links))	/* its link needs a descriptor here */
+		rq_finish(c, r, "Error: Cannot start node: %s", strerror(EMFILE));
+	else if (ctl_spawn(c, r->node, &n->pid) < 0)
+		rq_finish(c, r, "Error: Cannot start node: %s", strerror(errno));
+	else
+		hello_deadline(c, r);
+}
+
+/* Creates waiting for a place, in the order they were given. */
+void rq_admit(struct ctl *c)
+{
+	struct requests *rq = c->rq;
+	rq->admit = false;
+	while (rq->backlog && rq->spawning < SPAWN_WINDOW) {
+		struct req *r = rq->backlog;
+		reqlist_backlog_unlink(rq, r);
+		rq_create_start(c, r);	/* a create is answered, and so leaves, with its node */
+	}
+}
+
+void rq_create(struct ctl *c, int32_t id, int64_t parent)
+{
+	struct requests *rq = c->rq;
+	struct topo_place place;
+	const char *err;
+	if (topo_place(c->topo, id, parent, &place, &err) < 0) {
+		out_printf(c, "Error: %s", err);
+		return;
+	}
+	struct topo_node *n = topo_add(c->topo, id, &place);
+	if (!n)
+		fatal("out of memory");
+	struct req *r = reqlist_new_req(c->rq, RK_CREATE, id);
+	r->via = place.parent;
+	reqlist_nodeq(n)->create_req = r->id;
+	reqlist_nodeq(n)->spawner = place.parent;
+	if (place.adopt != TOPO_NONE) {	/* list: the old child waits to move under it */
+		reqlist_nodeq(n)->adopt = place.adopt;
+		reqlist_nodeq(n)->adopt_from = place.parent;
+		rq_hold(c, place.adopt, &reqlist_nodeq(n)->adopt_held);
+	}
+	reqlist_put(rq, r);
+	reqlist_backlog_append(rq, r);
+	rq_admit(c);
+	rq_settle(c);
+}
+
+void rq_create_answer(struct ctl *c, struct req *r, const struct msg *m)
+{
+	struct topo_node *n = topo_get(c->topo, r->node);
+	int32_t pid;
+	switch (m->code) {
+	case REP_SPAWNED:
+		if (n && proto_read_i32(m, &pid) == 0 && pid > 0)
+			n->pid = pid;
+		hello_deadline(c, r);
+		break;
+	case REP_UNAVAIL:
+		rq_finish_unavailable(c, r);
+		break;
+	default:
+		buf_reset(&r->line);
+		buf_puts(&r->line, "Error: ");
+		buf_escape(&r->line, m->body, m->body_len > 200 ? 200 : m->body_len);
+		rq_finish_line(c, r);
+		break;
+	}
+}
+
+void rq_on_hello(struct ctl *c, int32_t from, int32_t id, pid_t pid, const char *endpoint)
+{
+	struct topo_node *n = topo_get(c->topo, id);
+	struct nodeq *q = n ? n->user : NULL;
+	struct req *r = q ? reqlist_get(c->rq, q->create_req) : NULL;
+	if (n && n->state == NODE_UP && n->pid == pid && mv_on_hello(c, from, id)) {
+		rq_settle(c);	/* it has arrived at its new parent */
+		return;
+	}
+	/* Only the process the create started, where it was placed, and once. Nothing is
+	 * killed on the word of a HELLO: a node taken out while starting is ended by pid. */
+	if (!n || n->state != NODE_PENDING || !r || !r->started || n->pid != pid ||
+	    from != topo_link_under(c->topo, id, r->via) || strlen(endpoint) >= sizeof n->endpoint) {
+		log_debug("hello of %d pid %d: model %s pid %d via %d", (int)id, (int)pid,
+			  n ? (n->state == NODE_PENDING ? "pending" : "up or lost") : "none",
+			  n ? (int)n->pid : 0, r ? (int)r->via : -9);
+		rq_dropped(c, "hello", id, from);
+		return;
+	}
+	n->state = NODE_UP;
+	snprintf(n->endpoint, sizeof n->endpoint, "%s", endpoint);
+	q->create_req = 0;
+	q->last_heard = clock_ms();
+	if (q->adopt != TOPO_NONE && topo_get(c->topo, q->adopt)) {
+		/* answers the create; takes over what is held for it */
+		mv_adopt(c, r->id, id, q->adopt, q->adopt_from, &q->adopt_held);
+		q->adopt = TOPO_NONE;
+	} else {
+		rq_finish(c, r, "Ok: %d", (int)pid);
+	}
+	rq_pump(c, q);
+	mv_node_up(c, id);	/* a move may have been waiting for it */
+	rq_pump_removes_above(c, n->parent);
+	rq_settle(c);
+}

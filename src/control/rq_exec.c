@@ -1,0 +1,124 @@
+/* rq_exec.c - exec: the arguments streamed to the node in pieces as they are read, within a
+ * credit window, and the answer. */
+#include "requests.h"
+#include "rq.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "control.h"
+#include "heartbit.h"
+#include "log.h"
+#include "moves.h"
+#include "proc.h"
+#include "topo.h"
+
+#define EXEC_PIECE (64 * 1024)		/* bytes of exec arguments per message */
+#define EXEC_WINDOW 8			/* pieces in flight before a credit comes back */
+#define EXEC_STAGE_MAX (1024 * 1024)	/* bytes held before input reading pauses */
+
+/* Sends what it can of an exec: pieces of EXEC_PIECE bytes within the credit window. */
+void rq_exec_pump(struct ctl *c, struct req *r)
+{
+	while (!r->done && r->inflight < EXEC_WINDOW) {
+		size_t avail = r->stage.len - r->stage_off;
+		if (avail < EXEC_PIECE && !r->ended)
+			break;
+		size_t n = avail < EXEC_PIECE ? avail : EXEC_PIECE;
+		uint8_t flags = (r->started ? 0 : EXEC_FIRST) |
+				(r->ended && n == avail ? EXEC_LAST : 0);
+		if (!r->started) {
+			struct nodeq *q = r->q;
+			if (q->outstanding++ == 0) {
+				q->quiet_since = clock_ms();
+				reqlist_busy(c->rq, q, true);
+			}
+		}
+		r->started = true;
+		if (rq_send_or_fail(c, r, OP_EXEC, flags, r->stage.data + r->stage_off, n) < 0)
+			return;
+		r->stage_off += n;
+		if (flags & EXEC_LAST) {
+			r->sent = true;
+			buf_free(&r->stage);
+			r->stage_off = 0;
+			return;
+		}
+		r->inflight++;
+	}
+	if (r->stage_off > EXEC_STAGE_MAX / 2) {	/* keep the stage from creeping */
+		memmove(r->stage.data, r->stage.data + r->stage_off, r->stage.len - r->stage_off);
+		r->stage.len -= r->stage_off;
+		r->stage_off = 0;
+	}
+}
+
+uint32_t rq_exec_begin(struct ctl *c, int32_t id)
+{
+	struct topo_node *n = topo_get(c->topo, id);
+	if (!n) {
+		out_printf(c, "Error:%d: Not found", (int)id);
+		return 0;
+	}
+	struct req *r = reqlist_new_req(c->rq, RK_EXEC, id);
+	uint32_t rid = r->id;
+	rq_submit(c, r, n);
+	rq_settle(c);
+	return rid;
+}
+
+void rq_exec_feed(struct ctl *c, uint32_t req, const char *data, size_t len)
+{
+	struct req *r = reqlist_get(c->rq, req);
+	if (!r || r->ended)
+		return;
+	if (buf_append(&r->stage, data, len) < 0)
+		fatal("out of memory");
+	if (r->q->send == r)
+		rq_pump(c, r->q);
+	rq_settle(c);
+}
+
+void rq_exec_end(struct ctl *c, uint32_t req)
+{
+	struct req *r = reqlist_get(c->rq, req);
+	if (!r || r->ended)
+		return;
+	r->ended = true;
+	rq_pump(c, r->q);
+	rq_settle(c);
+}
+
+bool rq_exec_can_feed(struct ctl *c, uint32_t req)
+{
+	struct req *r = reqlist_get(c->rq, req);
+	return !r || r->stage.len - r->stage_off < EXEC_STAGE_MAX;
+}
+
+void rq_exec_answer(struct ctl *c, struct req *r, const struct msg *m)
+{
+	switch (m->code) {
+	case REP_CREDIT:
+		if (r->inflight)
+			r->inflight--;
+		if (r->q->send == r)
+			rq_pump(c, r->q);
+		return;
+	case REP_UNAVAIL:
+		log_debug("request %u to %d: a hop could not reach it", r->id, (int)r->node);
+		rq_finish_unavailable(c, r);
+		return;
+	}
+	/* Results can be long (search positions): built without a fixed-size buffer. */
+	buf_reset(&r->line);
+	buf_printf(&r->line, m->code == REP_OK ? "Ok:%d" : "Error:%d", (int)r->node);
+	if (m->body_len || m->code != REP_OK) {
+		buf_puts(&r->line, ": ");
+		buf_escape(&r->line, m->body, m->body_len);	/* one answer, one line */
+	}
+	rq_finish_line(c, r);
+}

@@ -1,0 +1,91 @@
+/* rq_hold.c - for moves.c: the requests of a subtree held while it moves, sent by the new
+ * path afterwards; what is in flight below a node; the answers of the remove or create a
+ * move job carries out. */
+#include "requests.h"
+#include "rq.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "control.h"
+#include "heartbit.h"
+#include "log.h"
+#include "moves.h"
+#include "proc.h"
+#include "topo.h"
+
+static void hold_one(struct topo_node *n, void *arg)
+{
+	struct nodeq *q = reqlist_nodeq(n);
+	q->held++;
+	if (buf_append(arg, &n->id, sizeof n->id) < 0)
+		fatal("out of memory");
+}
+
+static void note_in_flight(struct topo_node *n, void *arg)
+{
+	struct nodeq *q = n->user;
+	/* A create sent counts too: the new node's HELLO comes up the path it was sent on, and
+	 * only the nodes on that path expect it. */
+	for (struct req *r = q ? q->head : NULL; r; r = r->qnext)
+		if (r->started && !r->done)
+			*(bool *)arg = true;
+	if (q && q->probe)
+		*(bool *)arg = true;
+}
+
+bool rq_in_flight(struct ctl *c, int32_t id)
+{
+	bool busy = false;
+	if (topo_get(c->topo, id))
+		rq_walk(c, id, note_in_flight, &busy);
+	return busy;
+}
+
+int32_t rq_adopt_from(struct ctl *c, int32_t parent, int32_t child)
+{
+	struct topo_node *p = topo_get(c->topo, parent);
+	struct nodeq *q = p ? p->user : NULL;
+	return q && q->adopt == child ? q->adopt_from : TOPO_NONE;
+}
+
+void rq_hold(struct ctl *c, int32_t id, struct buf *held)
+{
+	if (topo_get(c->topo, id))
+		rq_walk(c, id, hold_one, held);
+}
+
+void rq_release(struct ctl *c, struct buf *held)
+{
+	for (size_t off = 0; off < held->len; off += sizeof(int32_t)) {
+		int32_t id;
+		memcpy(&id, held->data + off, sizeof id);
+		struct topo_node *n = topo_get(c->topo, id);
+		struct nodeq *q = n ? n->user : NULL;
+		if (!q || !q->held || --q->held)
+			continue;
+		for (struct req *r = q->head; r; r = r->qnext) {	/* by the new path */
+			free(r->path);
+			r->path = NULL;
+			r->npath = 0;
+		}
+		rq_pump(c, q);
+	}
+	buf_free(held);
+	rq_settle(c);
+}
+
+void rq_answer(struct ctl *c, uint32_t req, const char *line, bool remove_node)
+{
+	struct req *r = reqlist_get(c->rq, req);
+	if (r) {	/* else answered already: its node was lost meanwhile */
+		if (remove_node)
+			rq_doom(c, r->node, true);
+		rq_finish(c, r, "%s", line);
+	}
+	rq_settle(c);
+}

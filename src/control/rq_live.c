@@ -1,0 +1,217 @@
+/* rq_live.c - liveness: ping and pingall, news of lost nodes and ended processes, and
+ * silent nodes found by probes at --timeout. */
+#include "requests.h"
+#include "rq.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "control.h"
+#include "heartbit.h"
+#include "log.h"
+#include "moves.h"
+#include "proc.h"
+#include "topo.h"
+
+struct find_pid {
+	pid_t pid;
+	struct topo_node *found;
+};
+
+struct pingall_walk {
+	struct ctl *c;
+	struct pingall *g;
+};
+
+void rq_ping(struct ctl *c, int32_t id)
+{
+	rq_node_request(c, RK_PING, id);
+}
+
+static void pingall_one(struct topo_node *n, void *arg)
+{
+	struct pingall_walk *w = arg;
+	struct req *r = reqlist_new_req(w->c->rq, RK_PINGALL, n->id);
+	r->group = w->g;
+	w->g->waiting++;
+	rq_submit(w->c, r, n);
+}
+
+void rq_pingall(struct ctl *c)
+{
+	struct pingall *g = calloc(1, sizeof *g);
+	if (!g)
+		fatal("out of memory");
+	g->waiting = 1;	/* held until every probe is out */
+	struct pingall_walk w = { c, g };
+	rq_walk_sorted(c, pingall_one, &w);
+	if (--g->waiting == 0)
+		rq_pingall_done(c, g);
+	rq_settle(c);
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	int32_t x, y;
+	memcpy(&x, a, sizeof x);
+	memcpy(&y, b, sizeof y);
+	return (x > y) - (x < y);
+}
+
+void rq_pingall_done(struct ctl *c, struct pingall *g)
+{
+	size_t n = g->down.len / sizeof(int32_t);
+	struct buf line = { 0 };
+	buf_puts(&line, n ? "Ok: " : "Ok: -1");
+	if (n)
+		qsort(g->down.data, n, sizeof(int32_t), cmp_id);
+	for (size_t i = 0; i < n; i++) {
+		int32_t id;
+		memcpy(&id, g->down.data + i * sizeof id, sizeof id);
+		buf_printf(&line, i ? ";%d" : "%d", (int)id);
+	}
+	out_line(c, line.data, line.len);
+	buf_free(&line);
+	buf_free(&g->down);
+	free(g);
+}
+
+void rq_heard(struct ctl *c, int32_t id)
+{
+	struct topo_node *n = topo_get(c->topo, id);
+	if (n && n->user)
+		((struct nodeq *)n->user)->last_heard = clock_ms();
+}
+
+void rq_on_lost(struct ctl *c, int32_t id, pid_t pid)
+{
+	struct topo_node *n = topo_get(c->topo, id);
+	if (!n || n->state == NODE_LOST || (pid && n->pid != pid))
+		return;	/* stale news of a node taken out (and maybe created again) */
+	log_debug("node %d lost", (int)id);
+	struct walk w = { c, LOST };
+	rq_walk(c, id, rq_lose_one, &w);
+	mv_on_lost(c);	/* a move of it, or to below it, is over */
+	rq_settle(c);
+}
+
+bool rq_may_report_lost(struct ctl *c, int32_t id, pid_t pid, int32_t parent)
+{
+	struct topo_node *n = topo_get(c->topo, id);
+	struct nodeq *q = n ? n->user : NULL;
+	if (!n)
+		return false;
+	/* Its parent, the parent it is moving to, or (by the exit status of its process) the
+	 * node that started it. */
+	return n->parent == parent || mv_destination(c, id) == parent ||
+	       (pid && pid == n->pid && q && q->spawner == parent);
+}
+
+static void match_pid(struct topo_node *n, void *arg)
+{
+	struct find_pid *f = arg;
+	if (n->pid == f->pid)
+		f->found = n;
+}
+
+void rq_on_exit(struct ctl *c, pid_t pid, const char *why)
+{
+	/* One of the depth-1 nodes started here, or an orphan whose starter is gone: as a
+	 * subreaper this process is then its parent. */
+	struct find_pid f = { pid, NULL };
+	rq_walk(c, TOPO_ROOT, match_pid, &f);
+	struct topo_node *n = f.found;
+	if (!n)
+		return;	/* taken out already */
+	struct nodeq *q = n->user;
+	struct req *r = q ? reqlist_get(c->rq, q->create_req) : NULL;
+	if (n->state == NODE_PENDING && r)
+		rq_finish(c, r, "Error: Cannot start node: %s", why);
+	else
+		rq_on_lost(c, n->id, pid);
+	rq_settle(c);
+}
+
+void rq_dropped(struct ctl *c, const char *what, int32_t id, int32_t from)
+{
+	c->rq->dropped++;
+	log_debug("%s naming node %d on link %d: not from where it may come, dropped (%lu so far)",
+		  what, (int)id, (int)from, c->rq->dropped);
+}
+
+static int64_t tick_period(struct ctl *c)
+{
+	int64_t p = c->timeout_ms / 8;
+	return p < 5 ? 5 : p;
+}
+
+static void fail_started_exec(struct req *r, void *arg)
+{
+	if (r->kind == RK_EXEC && r->started)
+		rq_finish_unavailable(arg, r);
+}
+
+/* A node with execs outstanding and silent for a while gets a probe; silent for --timeout,
+ * its requests fail. Being busy is not silence: the node's loop answers probes. */
+static void check_busy(struct ctl *c, struct nodeq *q, int64_t now)
+{
+	int64_t since = q->last_heard > q->quiet_since ? q->last_heard : q->quiet_since;
+	int64_t silent = now - since;
+	if (silent >= c->timeout_ms) {
+		log_debug("node %d silent for %lld ms", (int)q->id, (long long)silent);
+		rq_queue_each(c, q, fail_started_exec, c);
+		return;
+	}
+	if (silent >= c->timeout_ms / 2 && (!q->probe || now - q->probe_at >= c->timeout_ms / 2)) {
+		if (q->probe) {	/* lost on the way (a hop ended): forget it */
+			struct req *old = reqlist_get(c->rq, q->probe);
+			q->probe = 0;
+			if (old)
+				rq_finish(c, old, "%s", "");
+		}
+		q->probe_at = now;
+		struct topo_node *n = topo_get(c->topo, q->id);
+		struct req *r = reqlist_new_req(c->rq, RK_PROBE, q->id);
+		reqlist_put(c->rq, r);
+		q->probe = r->id;
+		r->sent = r->started = true;
+		if (n && rq_send(c, r, OP_PING, 0, NULL, 0) == 0)
+			return;
+		q->probe = 0;
+		rq_finish(c, r, "%s", "");
+	}
+}
+
+void rq_tick(struct ctl *c, int64_t now)
+{
+	struct requests *rq = c->rq;
+	while (rq->dhead && rq->dhead->deadline <= now) {
+		struct req *r = rq->dhead;
+		struct topo_node *n = topo_get(c->topo, r->node);
+		if (r->kind == RK_CREATE && n && n->pid) {
+			proc_kill(n->pid, n->id);
+			rq_finish(c, r, "Error: Cannot start node: no answer from it");
+		} else {
+			rq_finish_unavailable(c, r);
+		}
+	}
+	for (struct nodeq *q = rq->busy, *next; q; q = next) {
+		next = q->bnext;
+		check_busy(c, q, now);
+	}
+	rq->next_tick = rq->busy ? now + tick_period(c) : INT64_MAX;
+	rq_settle(c);
+}
+
+int64_t rq_next_wake(struct ctl *c)
+{
+	struct requests *rq = c->rq;
+	int64_t wake = rq->dhead ? rq->dhead->deadline : INT64_MAX;
+	if (rq->busy && rq->next_tick == INT64_MAX)
+		rq->next_tick = clock_ms() + tick_period(c);
+	return rq->next_tick < wake ? rq->next_tick : wake;
+}
