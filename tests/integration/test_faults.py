@@ -101,7 +101,7 @@ class KillNineTest(MqTestCase):
 class StoppedNodeTest(MqTestCase):
 
     def test_stopped_node_is_unavailable_after_timeout_and_back_after_cont(self):
-        timeout = 2500
+        timeout = 1000
         ctl = self.start_tree("-T", str(timeout))
         p1 = self.create(ctl, 1, -1)
         self.create(ctl, 2, -1)
@@ -147,7 +147,7 @@ class StoppedNodeTest(MqTestCase):
         ctl.expect("Ok:1: 10", ANSWER)
 
     def test_pingall_probes_in_parallel(self):
-        timeout = 1500
+        timeout = 800
         ctl = self.start_tree("-T", str(timeout))
         pids = {n: self.create(ctl, n, -1) for n in range(1, 9)}
         for n in (2, 5, 7):
@@ -160,7 +160,7 @@ class StoppedNodeTest(MqTestCase):
                         % (took, timeout))
 
     def test_exit_with_a_stopped_node(self):
-        timeout = 1500
+        timeout = 800
         ctl = self.start_tree("-T", str(timeout))
         p1 = self.create(ctl, 1, -1)
         self.create(ctl, 2, 1)

@@ -60,7 +60,7 @@ class HeartbitCase(MqTestCase):
 class HeartbitTest(HeartbitCase):
 
     def test_kill9_inner_node_of_a_chain(self):
-        ms = 200
+        ms = 100
         ctl = self.start_hb()
         pids = self.build_chain(ctl, 4)
         self.heartbit(ctl, ms)
@@ -69,13 +69,13 @@ class HeartbitTest(HeartbitCase):
         os.kill(pids[2], signal.SIGKILL)
         self.expect_reports(ctl, [2, 3, 4], killed, ms)
         # Once per outage, and nothing about node 1, which is alive.
-        self.quiet(ctl, 2.0, "each lost node is reported once; node 1 is alive")
+        self.quiet(ctl, 8 * ms / 1000.0, "each lost node is reported once; node 1 is alive")
         ctl.send("exec 1 2 1 2")
         ctl.expect("Ok:1: 3")
         self.exit_cleanly(ctl)
 
     def test_heartbeat_spelling(self):
-        ms = 150
+        ms = 100
         ctl = self.start_hb()
         pids = self.build_chain(ctl, 2)
         self.heartbit(ctl, ms, "heartbeat")
@@ -83,7 +83,7 @@ class HeartbitTest(HeartbitCase):
         killed = time.monotonic()
         os.kill(pids[2], signal.SIGKILL)
         self.expect_reports(ctl, [2], killed, ms)
-        self.quiet(ctl, 1.0, "node 2 is reported once; node 1 is alive")
+        self.quiet(ctl, 6 * ms / 1000.0, "node 2 is reported once; node 1 is alive")
         self.heartbit(ctl, 0, "heartbeat")
         self.exit_cleanly(ctl)
 
@@ -114,7 +114,7 @@ class HeartbitTest(HeartbitCase):
         self.exit_cleanly(ctl)
 
     def test_stopped_node_once_per_outage(self):
-        ms = 200
+        ms = 100
         ctl = self.start_hb()
         pids = self.build_chain(ctl, 2)
         self.addCleanup(self._cont, pids[2])
@@ -141,7 +141,7 @@ class HeartbitTest(HeartbitCase):
                 pass
 
     def test_heartbit_zero_stops_reports(self):
-        ms = 200
+        ms = 100
         ctl = self.start_hb()
         pids = self.build_chain(ctl, 2)
         self.heartbit(ctl, 0)               # harmless when nothing runs
@@ -149,14 +149,14 @@ class HeartbitTest(HeartbitCase):
         self.quiet(ctl, 5 * ms / 1000.0, "every node is alive")
         self.heartbit(ctl, 0)
         os.kill(pids[2], signal.SIGKILL)
-        self.quiet(ctl, 1.5, "heartbit 0 stops the reports")
+        self.quiet(ctl, 8 * ms / 1000.0, "heartbit 0 stops the reports")
         ctl.send("ping 2")                  # the node is gone all the same
         ctl.expect("Ok: 0", ANSWER + ctl.timeout_ms / 1000.0)
         self.quiet(ctl, 0.5, "heartbit 0 stops the reports")
         self.exit_cleanly(ctl)
 
     def test_nodes_created_later_report_at_the_current_period(self):
-        ms = 200
+        ms = 100
         ctl = self.start_hb()
         pids = {5: self.create(ctl, 5, -1)}         # before any heartbit
         self.heartbit(ctl, 1000)
