@@ -106,7 +106,7 @@ static void from_nodes(struct ctl *c)
 	zmq_msg_t msg;
 	struct msg m;
 	int32_t from;
-	char endpoint[256];
+	char endpoint[PROTO_ENDPOINT_MAX];
 	pid_t pid;
 	/* Bounded, so that stdin and timers get their turn under a flood of answers. */
 	for (int i = 0; i < 4096; i++) {

@@ -26,7 +26,7 @@ struct ctl {
 	bool interactive;	/* stdin is a terminal and not --quiet: prompt, line editing */
 
 	char program[PATH_MAX];	/* the node program */
-	char endpoint[256];	/* our ROUTER, where depth-1 nodes connect */
+	char endpoint[PROTO_ENDPOINT_MAX];	/* our ROUTER, where depth-1 nodes connect */
 	void *ctx;
 	void *router;
 	void *mon;

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "proto.h"
+
 #define TOPO_ROOT (-1)	/* the control node, as a parent */
 #define TOPO_NONE (-2)	/* no node */
 #define TOPO_ID_MAX 2147483647
@@ -25,7 +27,7 @@ struct topo_node {
 	int side;		/* bst and balanced: 0 left, 1 right child of parent; else 0 */
 	enum node_state state;
 	pid_t pid;		/* 0 until known */
-	char endpoint[64];	/* where its children connect; "" until known */
+	char endpoint[PROTO_ENDPOINT_MAX];	/* where its children connect; "" until known */
 	int32_t *children;	/* ordered: list/tree by insertion; bst/balanced left before right */
 	size_t nchildren;
 	size_t cap;

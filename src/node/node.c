@@ -171,7 +171,7 @@ static void *uplink(struct node *n, const char *endpoint, void **mon)
  * carries. Requests for this subtree are held by the control node meanwhile. */
 static void do_move(struct node *n, const struct msg *m)
 {
-	char endpoint[256];
+	char endpoint[PROTO_ENDPOINT_MAX];
 	void *mon;
 	if (m->body_len == 0 || m->body_len >= sizeof endpoint)
 		return;
@@ -347,7 +347,7 @@ static void from_parent(struct node *n)
 static bool hello_ok(struct node *n, struct child *c, int32_t from, const struct msg *m)
 {
 	pid_t pid;
-	char endpoint[256];
+	char endpoint[PROTO_ENDPOINT_MAX];
 	if (proto_read_hello(m, &pid, endpoint, sizeof endpoint) < 0)
 		return false;
 	if (m->id != from)
@@ -477,7 +477,7 @@ static void on_signals(struct node *n)
 static void on_monitors(struct node *n, int64_t now)
 {
 	int ev;
-	char ep[256];
+	char ep[PROTO_ENDPOINT_MAX];
 	reprobe_watch(&n->reprobe, n->down_mon, now);
 	while (link_monitor_read(n->up_mon, &ev, ep, sizeof ep) != 1) {
 		if (ev == ZMQ_EVENT_DISCONNECTED || ev == ZMQ_EVENT_CONNECT_RETRIED) {

@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "cmdset.h"
 #include "link.h"
+#include "proto.h"
 
 enum child_state {
 	CHILD_SPAWNED,	/* started here; its HELLO is awaited */
@@ -31,7 +32,7 @@ struct node {
 	const char *parent_endpoint;
 	const struct cmdset *set;
 	char program[4096];	/* this executable, to start children */
-	char endpoint[256];	/* our ROUTER, where children connect */
+	char endpoint[PROTO_ENDPOINT_MAX];	/* our ROUTER, where children connect */
 
 	void *ctx;
 	void *up;		/* DEALER to the parent */

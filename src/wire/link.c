@@ -142,7 +142,7 @@ int reprobe_due(struct reprobe *r, int64_t now)
 void reprobe_watch(struct reprobe *r, void *mon, int64_t now)
 {
 	int ev;
-	char endpoint[256];
+	char endpoint[PROTO_ENDPOINT_MAX];
 	while (link_monitor_read(mon, &ev, endpoint, sizeof endpoint) != 1)
 		if (ev == ZMQ_EVENT_DISCONNECTED)
 			reprobe_start(r, now);

@@ -195,8 +195,8 @@ int proto_send_rep(void *sock, uint32_t req, int32_t id, uint8_t code, const voi
 int proto_send_hello(void *sock, int32_t id, pid_t pid, const char *endpoint)
 {
 	size_t len = strlen(endpoint);
-	unsigned char body[4 + 256];
-	if (len > sizeof body - 4)
+	unsigned char body[4 + PROTO_ENDPOINT_MAX];
+	if (len >= PROTO_ENDPOINT_MAX)
 		return errno = EINVAL, -1;
 	put_u32(body, (uint32_t)pid);
 	memcpy(body + 4, endpoint, len);

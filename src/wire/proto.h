@@ -25,6 +25,7 @@
 #define PROTO_NO_ROUTE INT32_MIN	/* send without a routing frame (DEALER, PAIR) */
 #define PROTO_ROUTE_LEN 5		/* routing id: 'n' + u32 big endian (never starts with 0) */
 #define PROTO_MAX_PATH 65535
+#define PROTO_ENDPOINT_MAX 256	/* bytes of an endpoint, its NUL included */
 
 enum msg_type {
 	MSG_HELLO = 1,	/* up: node `id` joined; body: i32 pid, endpoint */
