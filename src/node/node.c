@@ -327,10 +327,11 @@ static void from_parent(struct node *n)
 		else if (op == OP_EXPECT)
 			proto_read_expect(&m, &subject, &pid);
 		struct child *c = child_up(n, next);
+		if (!c)
+			zmq_msg_close(&msg);	/* proto_forward takes it, sent or not */
 		if (!c || proto_forward(n->down, next, &msg) < 0) {
 			int err = c ? errno : EHOSTUNREACH;
 			log_debug("cannot forward to %d: %s", (int)next, zmq_strerror(err));
-			zmq_msg_close(&msg);
 			proto_send_rep(n->up, req, target, REP_UNAVAIL, NULL, 0);
 			if (c && err == EHOSTUNREACH)
 				child_lost(n, c, "connection closed");
