@@ -122,7 +122,7 @@ static void round_trip(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < n; i++)
 		ids[i] = (int32_t)take(&a, 4);
 	char ep[300];
-	unsigned char built[4 + sizeof ep];
+	unsigned char built[4 + sizeof ep], xb[4];
 	size_t len = strnlen((const char *)a.p, a.n < sizeof ep - 1 ? a.n : sizeof ep - 1);
 	memcpy(ep, a.p, len);
 	ep[len] = '\0';
@@ -172,17 +172,19 @@ static void round_trip(const uint8_t *data, size_t size)
 		rc = proto_send_exit(tx, to);
 		break;
 	case 7:
-		want = (struct msg){ .type = MSG_PERIOD, .id = x };
+		proto_put_i32(xb, x);
+		want = (struct msg){ .type = MSG_PERIOD, .id = to, .body = (const char *)xb,
+				     .body_len = 4 };
 		rc = proto_send_period(tx, to, x);
 		break;
 	default:
-		want = (struct msg){ .type = MSG_BEAT, .id = n ? ids[0] : 0,
+		want = (struct msg){ .type = MSG_BEAT, .id = x,
 				     .body = (const char *)raw, .body_len = 4 * n };
-		rc = proto_send_beat(tx, ids, n);
+		rc = proto_send_beat(tx, x, ids, n);
 		to = PROTO_NO_ROUTE;
 		break;
 	}
-	if ((which == 0 && n == 0) || (which == 2 && len > 256)) {
+	if ((which == 0 && n == 0) || (which == 2 && len >= PROTO_ENDPOINT_MAX)) {
 		CHECK(rc == -1 && errno == EINVAL);	/* refused, nothing sent */
 		return;
 	}
@@ -205,6 +207,8 @@ static void round_trip(const uint8_t *data, size_t size)
 			      (x <= 0 || (pid == x && strcmp(got, ep) == 0)));
 		if (m.type == MSG_LOST)
 			CHECK(proto_read_lost(&m, &pid, &v) == 0 && pid == x && v == (int32_t)req);
+		if (m.type == MSG_PERIOD)
+			CHECK(proto_read_period(&m, &v) == (x >= 0 ? 0 : -1) && (x < 0 || v == x));
 		for (size_t i = 0; m.type == MSG_BEAT && i < n; i++)
 			CHECK(proto_beat_count(&m) == (long)n && proto_beat_id(&m, i) == ids[i]);
 	}

@@ -6,13 +6,15 @@ malformed frames. fuzz_parse: command lines. fuzz_set_*: the input of fuzz/fuzz_
 of chunk sizes, the sizes, then requests separated by NUL bytes.
 """
 import os
+import re
 import shutil
 import struct
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-VERSION = 1
+with open(os.path.join(HERE, "..", "src", "wire", "proto.h")) as _f:
+    VERSION = int(re.search(r"#define PROTO_VERSION (\d+)", _f.read()).group(1))
 HELLO, REQ, REP, LOST, PROBE, EXIT, BEAT, PERIOD, BYE = range(1, 10)
-PING, EXEC, CREATE, KILL, MOVE = range(1, 6)
+PING, EXEC, CREATE, KILL, MOVE, EXPECT, ABORT = range(1, 8)
 EXEC_FIRST, EXEC_LAST = 1, 2
 
 
@@ -40,6 +42,8 @@ PROTO = {
     "req_create": req(CREATE, [1], i32(9)),
     "req_kill": req(KILL, [2147483647]),
     "req_move": req(MOVE, [1, 4], b"tcp://127.0.0.1:40002"),
+    "req_expect": req(EXPECT, [1], i32(4, 4245)),
+    "req_abort": req(ABORT, [1, 2], i32(9)),
     "rep_ok": frame(REP, 5, 0, req=7, body=b"6"),
     "rep_err": frame(REP, 5, 1, req=7, body=b"Expected 3 numbers, got 2"),
     "rep_unavail": frame(REP, 5, 2, req=8),
@@ -49,10 +53,10 @@ PROTO = {
     "probe": frame(PROBE, 4),
     "exit": frame(EXIT, 4),
     "beat": frame(BEAT, 4, body=i32(4, 5, 6)),
-    "period": frame(PERIOD, 100),
+    "period": frame(PERIOD, 4, body=i32(100)),
     "bye": frame(BYE, 6),
     "route_id": b"n\x00\x00\x00\x07",
-    "bad_version": bytes([2]) + frame(PROBE, 4)[1:],
+    "bad_version": bytes([VERSION + 1]) + frame(PROBE, 4)[1:],
     "bad_npath_zero": frame(REQ, 1, PING, path=[]),
     "bad_path_end": frame(REQ, 1, PING, path=[1, 2]),
     "bad_short": frame(BEAT, 1)[:11],

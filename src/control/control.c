@@ -74,7 +74,7 @@ static void on_beat(struct ctl *c, int32_t from, const struct msg *m)
 	for (long i = 0; i < count; i++) {
 		int32_t id = proto_beat_id(m, (size_t)i);
 		struct topo_node *n = topo_get(c->topo, id);
-		if (!n || (n->root != from && id != from)) {
+		if (m->id != from || !n || (n->root != from && id != from)) {
 			rq_dropped(c, "beat", id, from);
 			continue;
 		}

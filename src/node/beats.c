@@ -34,7 +34,7 @@ int64_t beats_due(struct beats *b, int32_t self, void *up, int64_t now)
 		b->next = (now / b->ms + 1) * b->ms;
 	}
 	if (b->pending.len && now - b->sent >= gap(b)) {
-		proto_send_beat(up, (const int32_t *)(void *)b->pending.data,
+		proto_send_beat(up, self, (const int32_t *)(void *)b->pending.data,
 				b->pending.len / sizeof(int32_t));
 		buf_reset(&b->pending);
 		b->sent = now;

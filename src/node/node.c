@@ -305,7 +305,9 @@ static void from_parent(struct node *n)
 			return;
 		}
 		if (m.type == MSG_PERIOD) {
-			set_period(n, m.id);
+			int32_t ms;
+			if (proto_read_period(&m, &ms) == 0)
+				set_period(n, ms);
 			zmq_msg_close(&msg);
 			continue;
 		}
@@ -375,8 +377,8 @@ static bool from_child_ok(struct node *n, int32_t from, const struct msg *m)
 				       m->code != REP_CREDIT && m->code != REP_SPAWNED);
 	case MSG_LOST:
 		return m->id != from;	/* a child reports what is below it, never itself */
-	case MSG_BEAT:
-		return proto_beat_count(m) >= 0;
+	case MSG_BEAT:	/* a batch for itself and its subtree, sent by the child itself */
+		return m->id == from && proto_beat_count(m) >= 0;
 	default:
 		return false;	/* requests, probes, exits and periods travel down */
 	}

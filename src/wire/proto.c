@@ -243,9 +243,9 @@ int proto_send_exit(void *sock, int32_t to)
 	return send_bare(sock, to, MSG_EXIT, to);
 }
 
-int proto_send_beat(void *sock, const int32_t *ids, size_t n)
+int proto_send_beat(void *sock, int32_t from, const int32_t *ids, size_t n)
 {
-	struct msg m = { .type = MSG_BEAT, .id = n ? ids[0] : 0 };
+	struct msg m = { .type = MSG_BEAT, .id = from };
 	zmq_msg_t msg;
 	if (zmq_msg_init_size(&msg, HDR + n * 4) < 0)
 		return -1;
@@ -258,7 +258,18 @@ int proto_send_beat(void *sock, const int32_t *ids, size_t n)
 
 int proto_send_period(void *sock, int32_t to, int32_t ms)
 {
-	return send_bare(sock, to, MSG_PERIOD, ms);
+	unsigned char body[4];
+	struct msg m = { .type = MSG_PERIOD, .id = to };
+	put_u32(body, (uint32_t)ms);
+	return send_parts(sock, to, &m, NULL, body, sizeof body);
+}
+
+int proto_read_period(const struct msg *m, int32_t *ms)
+{
+	if (m->type != MSG_PERIOD || m->body_len != 4)
+		return -1;
+	*ms = (int32_t)get_u32((const unsigned char *)m->body);
+	return *ms >= 0 ? 0 : -1;
 }
 
 long proto_beat_count(const struct msg *m)

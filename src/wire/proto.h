@@ -35,8 +35,10 @@ enum msg_type {
 			 * that lost it */
 	MSG_PROBE = 5,	/* down one hop: checks a child link is still there; dropped */
 	MSG_EXIT = 6,	/* down one hop: end this node (its subtree follows it) */
-	MSG_BEAT = 7,	/* up one hop: `heartbit` reports; body: i32 ids of the nodes reporting */
-	MSG_PERIOD = 8,	/* down one hop: report every `id` ms from now on (0: stop) */
+	MSG_BEAT = 7,	/* up one hop from node `id`: `heartbit` reports; body: i32 ids of the
+			 * nodes reporting (it and its subtree) */
+	MSG_PERIOD = 8,	/* down one hop to node `id`: report every MS ms from now on (0: stop);
+			 * body: i32 MS */
 	MSG_BYE = 9,	/* up one hop: the sender has moved to another parent; not forwarded */
 	MSG_TYPE_MAX = 9,
 };
@@ -104,7 +106,7 @@ int proto_send_lost(void *sock, int32_t id, pid_t pid, int32_t parent);
 int proto_send_bye(void *sock, int32_t id);
 int proto_send_probe(void *sock, int32_t to);
 int proto_send_exit(void *sock, int32_t to);
-int proto_send_beat(void *sock, const int32_t *ids, size_t n);
+int proto_send_beat(void *sock, int32_t from, const int32_t *ids, size_t n);
 int proto_send_period(void *sock, int32_t to, int32_t ms);
 
 /* Bodies. Readers return 0, or -1 when the body is malformed. */
@@ -113,6 +115,7 @@ int proto_read_i32(const struct msg *m, int32_t *value);	/* OP_CREATE, OP_ABORT,
 int proto_read_expect(const struct msg *m, int32_t *id, pid_t *pid);
 int proto_read_lost(const struct msg *m, pid_t *pid, int32_t *parent);
 void proto_put_i32(unsigned char out[4], int32_t value);
+int proto_read_period(const struct msg *m, int32_t *ms);	/* MSG_PERIOD: ms >= 0 */
 /* MSG_BEAT: how many ids (-1: malformed), and the i-th. */
 long proto_beat_count(const struct msg *m);
 int32_t proto_beat_id(const struct msg *m, size_t i);

@@ -111,11 +111,21 @@ static void test_rep_hello_lost(void **state)
 	zmq_msg_close(&msg);
 
 	int32_t ids[] = { 4, 2147483647, 0 };
-	assert_int_equal(proto_send_beat(p->a, ids, 3), 0);
+	assert_int_equal(proto_send_beat(p->a, 9, ids, 3), 0);
 	recv_one(p, &msg, &m);
+	assert_int_equal(m.id, 9);	/* the sender, not the first id */
 	assert_int_equal(proto_beat_count(&m), 3);
 	assert_int_equal(proto_beat_id(&m, 1), 2147483647);
 	assert_int_equal(proto_beat_id(&m, 2), 0);
+	zmq_msg_close(&msg);
+
+	/* A period is a body, the header's id its node. */
+	assert_int_equal(proto_send_period(p->a, PROTO_NO_ROUTE, 250), 0);
+	recv_one(p, &msg, &m);
+	assert_int_equal(m.type, MSG_PERIOD);
+	assert_int_equal(proto_read_period(&m, &v), 0);
+	assert_int_equal(v, 250);
+	assert_int_equal(proto_read_lost(&m, &pid, &v), -1);
 	zmq_msg_close(&msg);
 }
 
