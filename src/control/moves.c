@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include "clock.h"
 #include "control.h"
@@ -26,16 +27,19 @@ struct job {
 	bool draining;		/* waiting for answers on their way through the old path */
 	struct buf held;	/* the nodes whose requests it holds */
 	int64_t deadline;
-	struct job *next;
+	TAILQ_ENTRY(job) entry;
 };
 
 struct moves {
-	struct job *head, *tail;
+	TAILQ_HEAD(, job) jobs;	/* the first is under way */
 };
 
 struct moves *mv_new(void)
 {
-	return calloc(1, sizeof(struct moves));
+	struct moves *mv = calloc(1, sizeof *mv);
+	if (mv)
+		TAILQ_INIT(&mv->jobs);
+	return mv;
 }
 
 static void job_free(struct job *j)
@@ -50,9 +54,9 @@ void mv_destroy(struct moves **mvp)
 	struct moves *mv = *mvp;
 	if (!mv)
 		return;
-	while (mv->head) {
-		struct job *j = mv->head;
-		mv->head = j->next;
+	struct job *j;
+	while ((j = TAILQ_FIRST(&mv->jobs))) {
+		TAILQ_REMOVE(&mv->jobs, j, entry);
 		job_free(j);
 	}
 	free(mv);
@@ -65,16 +69,12 @@ static void job_end(struct ctl *c, struct job *j, const char *answer);
 static void enqueue(struct ctl *c, struct job *j)
 {
 	struct moves *mv = c->moves;
-	if (mv->tail)
-		mv->tail->next = j;
-	else
-		mv->head = j;
-	mv->tail = j;
+	TAILQ_INSERT_TAIL(&mv->jobs, j, entry);
 }
 
 bool mv_start(struct ctl *c)
 {
-	struct job *j = c->moves->head;
+	struct job *j = TAILQ_FIRST(&c->moves->jobs);
 	if (j && j->draining && !rq_in_flight(c, j->moves[j->done].id)) {
 		j->draining = false;
 		step(c, j);
@@ -92,9 +92,7 @@ static void job_end(struct ctl *c, struct job *j, const char *answer)
 {
 	log_debug("%s of %d: %s", j->remove ? "remove" : "insertion", (int)j->subject, answer);
 	struct moves *mv = c->moves;
-	mv->head = j->next;
-	if (!mv->head)
-		mv->tail = NULL;
+	TAILQ_REMOVE(&mv->jobs, j, entry);
 	rq_release(c, &j->held);
 	rq_answer(c, j->req, answer, j->remove && j->done == j->n);	/* settles: starts the next */
 	job_free(j);
@@ -118,7 +116,8 @@ static int plan(struct ctl *c, struct job *j)
  * taken it over in fact; else TOPO_NONE. */
 static int32_t adopted_from(struct ctl *c, int32_t parent, int32_t child)
 {
-	for (struct job *j = c->moves->head; j; j = j->next)
+	struct job *j;
+	TAILQ_FOREACH(j, &c->moves->jobs, entry)
 		if (j->from != TOPO_NONE && j->subject == parent && j->moves[0].id == child)
 			return j->from;
 	return rq_adopt_from(c, parent, child);
@@ -288,7 +287,7 @@ void mv_adopt(struct ctl *c, uint32_t req, int32_t id, int32_t child, int32_t fr
 
 void mv_node_up(struct ctl *c, int32_t id)
 {
-	struct job *j = c->moves->head;
+	struct job *j = TAILQ_FIRST(&c->moves->jobs);
 	if (j && j->waiting == id) {
 		j->waiting = TOPO_NONE;
 		step(c, j);
@@ -297,7 +296,7 @@ void mv_node_up(struct ctl *c, int32_t id)
 
 bool mv_on_hello(struct ctl *c, int32_t from, int32_t id)
 {
-	struct job *j = c->moves->head;
+	struct job *j = TAILQ_FIRST(&c->moves->jobs);
 	if (!j || !j->move_req || j->moves[j->done].id != id)
 		return false;
 	struct topo_move *m = &j->moves[j->done];
@@ -315,7 +314,7 @@ bool mv_on_hello(struct ctl *c, int32_t from, int32_t id)
 
 bool mv_on_reply(struct ctl *c, int32_t from, const struct msg *m)
 {
-	struct job *j = c->moves->head;
+	struct job *j = TAILQ_FIRST(&c->moves->jobs);
 	if (!j || !m->req || (m->req != j->move_req && m->req != j->expect_req))
 		return false;
 	struct topo_move *mv = &j->moves[j->done];
@@ -337,7 +336,7 @@ bool mv_on_reply(struct ctl *c, int32_t from, const struct msg *m)
 
 int32_t mv_destination(struct ctl *c, int32_t id)
 {
-	struct job *j = c->moves->head;
+	struct job *j = TAILQ_FIRST(&c->moves->jobs);
 	if (!j || (!j->move_req && !j->expect_req) || j->moves[j->done].id != id)
 		return TOPO_NONE;
 	return j->moves[j->done].parent;
@@ -345,7 +344,7 @@ int32_t mv_destination(struct ctl *c, int32_t id)
 
 void mv_on_lost(struct ctl *c)
 {
-	struct job *j = c->moves->head;
+	struct job *j = TAILQ_FIRST(&c->moves->jobs);
 	if (!j || (!j->move_req && !j->expect_req))
 		return;
 	struct topo_move *m = &j->moves[j->done];
@@ -370,7 +369,7 @@ void mv_on_lost(struct ctl *c)
  * move stays where it is. */
 void mv_tick(struct ctl *c, int64_t now)
 {
-	struct job *j = c->moves->head;
+	struct job *j = TAILQ_FIRST(&c->moves->jobs);
 	if (!j || (!j->move_req && !j->expect_req) || now < j->deadline)
 		return;
 	struct topo_node *n = topo_get(c->topo, j->moves[j->done].id);
@@ -381,6 +380,6 @@ void mv_tick(struct ctl *c, int64_t now)
 
 int64_t mv_next_wake(struct ctl *c)
 {
-	struct job *j = c->moves->head;
+	struct job *j = TAILQ_FIRST(&c->moves->jobs);
 	return j && (j->move_req || j->expect_req) ? j->deadline : INT64_MAX;
 }
