@@ -159,7 +159,7 @@ void proc_status_text(int status, char *text, size_t size)
 	if (WIFSIGNALED(status))
 		snprintf(text, size, "killed by signal %d", WTERMSIG(status));
 	else if (WEXITSTATUS(status) == PROC_EXIT_NO_THREADS)
-		snprintf(text, size, "no more threads or processes allowed (ulimit -u)");
+		snprintf(text, size, "%s", PROC_NO_THREADS);
 	else if (WEXITSTATUS(status) == PROC_EXIT_NO_FILES)
 		snprintf(text, size, "%s", strerror(EMFILE));
 	else

@@ -44,6 +44,7 @@ void proc_fd_base(void);
 bool proc_threads_ok(int n);
 
 /* Exit statuses of a node that could not start, and why (proc_status_text says it). */
+#define PROC_NO_THREADS "no more threads or processes allowed (ulimit -u)"
 #define PROC_EXIT_NO_THREADS 3	/* no thread could be started */
 #define PROC_EXIT_NO_FILES 4	/* no descriptor left */
 

@@ -71,10 +71,14 @@ static void on_beat(struct ctl *c, int32_t from, const struct msg *m)
 {
 	long count = proto_beat_count(m);
 	int64_t now = clock_ms();
+	if (m->id != from) {	/* a batch is sent by the depth-1 node itself */
+		rq_dropped(c, "beat", m->id, from);
+		return;
+	}
 	for (long i = 0; i < count; i++) {
 		int32_t id = proto_beat_id(m, (size_t)i);
 		struct topo_node *n = topo_get(c->topo, id);
-		if (m->id != from || !n || (n->root != from && id != from)) {
+		if (!n || (n->root != from && id != from)) {
 			rq_dropped(c, "beat", id, from);
 			continue;
 		}
@@ -203,7 +207,7 @@ static int setup(struct ctl *c)
 		return -1;
 	if (!proc_threads_ok(2)) {	/* libzmq's, which it aborts without */
 		errno = EAGAIN;
-		log_warn("no more threads or processes allowed (ulimit -u)");
+		log_warn("%s", PROC_NO_THREADS);
 		return -1;
 	}
 	if (access(c->program, X_OK) < 0) {

@@ -98,7 +98,6 @@ static void job_end(struct ctl *c, struct job *j, const char *answer)
 	job_free(j);
 }
 
-/* Sends the next move, or ends the job when none is left. */
 /* A remove's moves, planned when it starts: jobs before it may have changed the tree. */
 static int plan(struct ctl *c, struct job *j)
 {
@@ -147,13 +146,13 @@ static int send_along(struct ctl *c, struct job *j, uint32_t req, uint8_t op, in
 {
 	size_t max = topo_count(c->topo), npath = 0;
 	int32_t *path = malloc((max + 1) * sizeof *path);
+	int32_t id = to;
 	if (!path)
 		fatal("out of memory");
-	for (int32_t id = to; id != TOPO_ROOT && id != TOPO_NONE && npath <= max;
-	     id = parent_in_fact(c, id))
+	for (; id != TOPO_ROOT && id != TOPO_NONE && npath <= max; id = parent_in_fact(c, id))
 		path[npath++] = id;
 	int rc = -1;
-	if (npath && npath <= max && path[npath - 1] != TOPO_NONE) {
+	if (id == TOPO_ROOT && npath) {	/* it reaches the control node */
 		for (size_t i = 0; i < npath / 2; i++) {	/* depth 1 first */
 			int32_t t = path[i];
 			path[i] = path[npath - 1 - i];

@@ -218,7 +218,7 @@ int rq_send(struct ctl *c, struct req *r, uint8_t op, uint8_t flags, const void 
 	return ctl_send_req(c, r->id, op, flags, r->path, r->npath, body, len);
 }
 
-/* send_req, answering r as unavailable when it cannot go. */
+/* rq_send, answering r as unavailable when it cannot go. */
 int rq_send_or_fail(struct ctl *c, struct req *r, uint8_t op, uint8_t flags, const void *body,
 		    size_t len)
 {

@@ -46,7 +46,7 @@ void rq_create_abort(struct ctl *c, struct req *r)
 }
 
 /* Sends a create on its way: to the parent's queue, or started here for depth 1. */
-static void rq_create_start(struct ctl *c, struct req *r)
+static void create_start(struct ctl *c, struct req *r)
 {
 	struct topo_node *n = topo_get(c->topo, r->node);
 	c->rq->spawning++;
@@ -74,7 +74,7 @@ void rq_admit(struct ctl *c)
 	while (rq->backlog && rq->spawning < SPAWN_WINDOW) {
 		struct req *r = rq->backlog;
 		reqlist_backlog_unlink(rq, r);
-		rq_create_start(c, r);	/* a create is answered, and so leaves, with its node */
+		create_start(c, r);	/* a create is answered, and so leaves, with its node */
 	}
 }
 
@@ -139,10 +139,7 @@ void rq_on_hello(struct ctl *c, int32_t from, int32_t id, pid_t pid, const char 
 	/* Only the process the create started, where it was placed, and once. Nothing is
 	 * killed on the word of a HELLO: a node taken out while starting is ended by pid. */
 	if (!n || n->state != NODE_PENDING || !r || !r->started || n->pid != pid ||
-	    from != topo_link_under(c->topo, id, r->via) || strlen(endpoint) >= sizeof n->endpoint) {
-		log_debug("hello of %d pid %d: model %s pid %d via %d", (int)id, (int)pid,
-			  n ? (n->state == NODE_PENDING ? "pending" : "up or lost") : "none",
-			  n ? (int)n->pid : 0, r ? (int)r->via : -9);
+	    from != topo_link_under(c->topo, id, r->via)) {
 		rq_dropped(c, "hello", id, from);
 		return;
 	}

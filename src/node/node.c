@@ -501,7 +501,7 @@ static int setup(struct node *n)
 	link_raise_fd_limit();
 	/* libzmq's I/O thread and reaper, and the worker. */
 	if (!proc_threads_ok(3)) {
-		log_warn("cannot start: %s", "no more threads or processes allowed");
+		log_warn("cannot start: %s", PROC_NO_THREADS);
 		_exit(PROC_EXIT_NO_THREADS);
 	}
 	if (!proc_fd_room(0)) {
