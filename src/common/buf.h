@@ -2,6 +2,7 @@
 #ifndef MQTREE_BUF_H
 #define MQTREE_BUF_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 struct buf {
@@ -15,6 +16,7 @@ int buf_reserve(struct buf *b, size_t extra);
 int buf_append(struct buf *b, const void *data, size_t len);
 int buf_puts(struct buf *b, const char *s);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Appends 'TOKEN' for an error message: at most BUF_QUOTE characters then "...", and any
  * byte that is not printable ASCII as '?', so garbage input never reaches the output as it
  * came. Reads at most BUF_QUOTE bytes of token. */

@@ -4,88 +4,119 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "commands.h"
+
+#include <stdlib.h>
+
 #include "buf.h"
-#include "control.h"
+#include "output.h"
 #include "parse.h"
-#include "requests.h"
 #include "topo.h"
 
 #define VARIADIC (-1)
+
+struct commands {
+	const struct topo *topo;
+	enum topo_kind kind;
+	const struct cmdset *set;
+	struct output *out;
+	struct cmd_ops ops;
+};
+
+struct commands *cmd_new(const struct topo *topo, enum topo_kind kind, const struct cmdset *set,
+			 struct output *out, const struct cmd_ops *ops)
+{
+	struct commands *cm = calloc(1, sizeof *cm);
+	if (!cm)
+		return NULL;
+	cm->topo = topo;
+	cm->kind = kind;
+	cm->set = set;
+	cm->out = out;
+	cm->ops = *ops;
+	return cm;
+}
+
+void cmd_destroy(struct commands **cmp)
+{
+	free(*cmp);
+	*cmp = NULL;
+}
 
 struct command {
 	const char *name;
 	const char *args;	/* for usage lines */
 	const char *help;
 	int min, max;		/* arguments after the name */
-	void (*run)(struct ctl *c, const struct tokens *t);
+	void (*run)(struct commands *cm, const struct tokens *t);
 	bool streams;		/* exec: the rest of the line is forwarded as it is read */
 };
 
-static void error_usage(struct ctl *c, const struct command *cmd, const char *what)
+static void error_usage(struct commands *cm, const struct command *cmd, const char *what)
 {
-	out_printf(c, "Error: %s; usage: %s%s%s", what, cmd->name, *cmd->args ? " " : "",
+	out_printf(cm->out, "Error: %s; usage: %s%s%s", what, cmd->name, *cmd->args ? " " : "",
 		   cmd->args);
 }
 
-static void error_token(struct ctl *c, const char *what, const struct word *t)
+static void error_token(struct commands *cm, const char *what, const struct word *t)
 {
 	struct buf b = { 0 };
 	buf_printf(&b, "Error: %s ", what);
 	buf_quote(&b, t->s, t->len);
-	out_line(c, b.data, b.len);
+	out_line(cm->out, b.data, b.len);
 	buf_free(&b);
 }
 
 /* Reads argument i as a node id, or says why not. */
-static int arg_id(struct ctl *c, const struct tokens *t, size_t i, int32_t *id)
+static int arg_id(struct commands *cm, const struct tokens *t, size_t i, int32_t *id)
 {
 	if (parse_id(&t->tok[i], id) == 0)
 		return 0;
-	error_token(c, "Invalid id", &t->tok[i]);
+	error_token(cm, "Invalid id", &t->tok[i]);
 	return -1;
 }
 
-static void cmd_create(struct ctl *c, const struct tokens *t)
+static void cmd_create(struct commands *cm, const struct tokens *t)
 {
 	int32_t id;
 	int64_t parent = TOPO_ROOT;
-	if (arg_id(c, t, 1, &id) < 0)
+	if (arg_id(cm, t, 1, &id) < 0)
 		return;
 	if (t->n > 2 && parse_parent(&t->tok[2], &parent) < 0) {
-		error_token(c, "Invalid id", &t->tok[2]);
+		error_token(cm, "Invalid id", &t->tok[2]);
 		return;
 	}
-	rq_create(c, id, parent);
+	cm->ops.create(cm->ops.arg, id, parent);
 }
 
-static void cmd_ping(struct ctl *c, const struct tokens *t)
+static void cmd_ping(struct commands *cm, const struct tokens *t)
 {
 	int32_t id;
-	if (arg_id(c, t, 1, &id) == 0)
-		rq_ping(c, id);
+	if (arg_id(cm, t, 1, &id) == 0)
+		cm->ops.ping(cm->ops.arg, id);
 }
 
-static void cmd_pingall(struct ctl *c, const struct tokens *t)
+static void cmd_pingall(struct commands *cm, const struct tokens *t)
 {
-	rq_pingall(c);
+	cm->ops.pingall(cm->ops.arg);
 }
 
-static void cmd_kill(struct ctl *c, const struct tokens *t)
-{
-	int32_t id;
-	if (arg_id(c, t, 1, &id) == 0)
-		rq_kill(c, id);
-}
-
-static void cmd_remove(struct ctl *c, const struct tokens *t)
+static void cmd_kill(struct commands *cm, const struct tokens *t)
 {
 	int32_t id;
-	if (arg_id(c, t, 1, &id) == 0)
-		rq_remove(c, id);
+	if (arg_id(cm, t, 1, &id) == 0)
+		cm->ops.kill(cm->ops.arg, id);
+}
+
+static void cmd_remove(struct commands *cm, const struct tokens *t)
+{
+	int32_t id;
+	if (arg_id(cm, t, 1, &id) == 0)
+		cm->ops.remove(cm->ops.arg, id);
 }
 
 struct tree_print {
-	struct ctl *c;
+	struct commands *cm;
 	struct buf line;
 };
 
@@ -93,50 +124,50 @@ static void tree_line(struct topo_node *n, void *arg)
 {
 	static const char *const states[] = { " [starting]", "", " [unavailable]" };
 	struct tree_print *tp = arg;
-	size_t depth = topo_depth(tp->c->topo, n->id);
+	size_t depth = topo_depth(tp->cm->topo, n->id);
 	buf_reset(&tp->line);
 	for (size_t i = 0; i < depth; i++)
 		buf_puts(&tp->line, "  ");
 	buf_printf(&tp->line, "%d", (int)n->id);
-	if (tp->c->kind == TOPO_BST || tp->c->kind == TOPO_BALANCED)
+	if (tp->cm->kind == TOPO_BST || tp->cm->kind == TOPO_BALANCED)
 		buf_puts(&tp->line, n->parent == TOPO_ROOT ? "" : n->side ? " (R)" : " (L)");
 	if (n->pid)
 		buf_printf(&tp->line, " pid %d", (int)n->pid);
 	buf_puts(&tp->line, states[n->state]);
-	out_line(tp->c, tp->line.data, tp->line.len);
+	out_line(tp->cm->out, tp->line.data, tp->line.len);
 }
 
-static void cmd_tree(struct ctl *c, const struct tokens *t)
+static void cmd_tree(struct commands *cm, const struct tokens *t)
 {
-	struct tree_print tp = { c, { 0 } };
+	struct tree_print tp = { cm, { 0 } };
 	size_t n;
 	buf_printf(&tp.line, "control pid %d, %s, %zu node%s", (int)getpid(),
-		   topo_kind_name(c->kind), topo_count(c->topo), topo_count(c->topo) == 1 ? "" : "s");
-	out_line(c, tp.line.data, tp.line.len);
-	const int32_t *roots = topo_roots(c->topo, &n);
+		   topo_kind_name(cm->kind), topo_count(cm->topo), topo_count(cm->topo) == 1 ? "" : "s");
+	out_line(cm->out, tp.line.data, tp.line.len);
+	const int32_t *roots = topo_roots(cm->topo, &n);
 	for (size_t i = 0; i < n; i++)
-		topo_walk(c->topo, roots[i], tree_line, &tp);
+		topo_walk(cm->topo, roots[i], tree_line, &tp);
 	buf_free(&tp.line);
 }
 
-static void cmd_heartbit(struct ctl *c, const struct tokens *t)
+static void cmd_heartbit(struct commands *cm, const struct tokens *t)
 {
 	int64_t ms;
 	if (parse_uint(&t->tok[1], 86400000, &ms) < 0) {
-		error_token(c, "Invalid period", &t->tok[1]);
+		error_token(cm, "Invalid period", &t->tok[1]);
 		return;
 	}
-	ctl_heartbit(c, (int32_t)ms);
+	cm->ops.heartbit(cm->ops.arg, (int32_t)ms);
 }
 
-static void cmd_help_run(struct ctl *c, const struct tokens *t)
+static void cmd_help_run(struct commands *cm, const struct tokens *t)
 {
-	cmd_help(c);
+	cmd_help(cm);
 }
 
-static void cmd_exit(struct ctl *c, const struct tokens *t)
+static void cmd_exit(struct commands *cm, const struct tokens *t)
 {
-	ctl_begin_exit(c);
+	cm->ops.quit(cm->ops.arg);
 }
 
 static const struct command commands[] = {
@@ -157,7 +188,7 @@ static const struct command commands[] = {
 	{ "quit", "", NULL, 0, 0, cmd_exit, false },
 };
 
-void cmd_help(struct ctl *c)
+void cmd_help(struct commands *cm)
 {
 	struct buf b = { 0 };
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
@@ -165,7 +196,7 @@ void cmd_help(struct ctl *c)
 		const char *help = cmd->help;
 		buf_reset(&b);
 		if (cmd->streams) {
-			buf_printf(&b, "  %-22s %s", c->set->usage + 0, "run on node ID");
+			buf_printf(&b, "  %-22s %s", cm->set->usage + 0, "run on node ID");
 		} else if (help) {
 			char head[64];
 			snprintf(head, sizeof head, "%s%s%s", cmd->name, *cmd->args ? " " : "",
@@ -174,7 +205,7 @@ void cmd_help(struct ctl *c)
 		} else {
 			continue;
 		}
-		out_line(c, b.data, b.len);
+		out_line(cm->out, b.data, b.len);
 	}
 	buf_free(&b);
 }
@@ -187,35 +218,35 @@ static const struct command *find(const struct word *t)
 	return NULL;
 }
 
-static bool start_exec(struct ctl *c, const struct tokens *t, bool complete, uint32_t *req,
+static bool start_exec(struct commands *cm, const struct tokens *t, bool complete, uint32_t *req,
 		       int *extra)
 {
 	int32_t id;
 	/* A head cut right after the id might have cut the id itself. */
 	if (!complete && t->rest_len == 0) {
-		out_puts(c, "Error: Line too long");
+		out_puts(cm->out, "Error: Line too long");
 		return false;
 	}
-	if (arg_id(c, t, 1, &id) < 0)
+	if (arg_id(cm, t, 1, &id) < 0)
 		return false;
-	*req = rq_exec_begin(c, id);
+	*req = cm->ops.exec_begin(cm->ops.arg, id);
 	*extra = t->rest_len == 0 || (size_t)strspn(t->rest, " \t\r") >= t->rest_len ?
-			 c->set->bare_lines : 0;
+			 cm->set->bare_lines : 0;
 	if (*req)
-		rq_exec_feed(c, *req, t->rest, t->rest_len);
+		cm->ops.exec_feed(cm->ops.arg, *req, t->rest, t->rest_len);
 	/* Even an exec answered at once owns the rest of its line (and joined lines). */
 	return true;
 }
 
-bool cmd_waits(struct ctl *c, const char *line, size_t len)
+bool cmd_waits(struct commands *cm, const char *line, size_t len)
 {
 	struct tokens t;
 	parse_tokens(line, len, &t);
 	return t.n && (parse_is(&t.tok[0], "create") || parse_is(&t.tok[0], "remove")) &&
-	       rq_structure_busy(c);
+	       cm->ops.structure_busy(cm->ops.arg);
 }
 
-bool cmd_line(struct ctl *c, const char *line, size_t len, bool complete, uint32_t *stream_req,
+bool cmd_line(struct commands *cm, const char *line, size_t len, bool complete, uint32_t *stream_req,
 	      int *extra_lines)
 {
 	struct tokens t;
@@ -224,24 +255,24 @@ bool cmd_line(struct ctl *c, const char *line, size_t len, bool complete, uint32
 		return false;
 	const struct command *cmd = find(&t.tok[0]);
 	if (!cmd) {
-		error_token(c, "Unknown command", &t.tok[0]);
+		error_token(cm, "Unknown command", &t.tok[0]);
 		return false;
 	}
 	int nargs = (int)t.n - 1;
 	if (nargs < cmd->min) {
-		error_usage(c, cmd, "Missing argument");
+		error_usage(cm, cmd, "Missing argument");
 		return false;
 	}
 	if (cmd->streams)
-		return start_exec(c, &t, complete, stream_req, extra_lines);
+		return start_exec(cm, &t, complete, stream_req, extra_lines);
 	if (!complete) {
-		out_puts(c, "Error: Line too long");
+		out_puts(cm->out, "Error: Line too long");
 		return false;
 	}
 	if (nargs > cmd->max || t.more) {
-		error_usage(c, cmd, "Too many arguments");
+		error_usage(cm, cmd, "Too many arguments");
 		return false;
 	}
-	cmd->run(c, &t);
+	cmd->run(cm, &t);
 	return false;
 }

@@ -8,10 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "control.h"
 #include "log.h"
 #include "parse.h"
-#include "requests.h"
 
 #define CON_BUF (256 * 1024)	/* bytes of input held at most */
 #define HEAD_MAX 4096		/* a longer line is an exec being streamed, or an error */
@@ -20,7 +18,8 @@
 enum mode { IN_LINE, IN_STREAM, IN_DISCARD };
 
 struct console {
-	struct ctl *c;
+	struct console_ops ops;
+	char *banner;
 	bool interactive;
 	bool stopped;
 	bool eof;
@@ -36,14 +35,17 @@ struct console {
 	size_t start, end;
 };
 
-struct console *console_new(struct ctl *c)
+struct console *console_new(bool interactive, const char *banner,
+			    const struct console_ops *ops)
 {
 	struct console *con = calloc(1, sizeof *con);
 	if (!con)
 		return NULL;
-	con->c = c;
-	con->interactive = c->interactive;
-	if (!con->interactive && !(con->buf = malloc(CON_BUF))) {
+	con->ops = *ops;
+	con->interactive = interactive;
+	if (!(con->banner = strdup(banner)) ||
+	    (!con->interactive && !(con->buf = malloc(CON_BUF)))) {
+		free(con->banner);
 		free(con);
 		return NULL;
 	}
@@ -57,6 +59,7 @@ void console_destroy(struct console **conp)
 		return;
 	console_stop(con);
 	free(con->held);
+	free(con->banner);
 	free(con->buf);
 	free(con);
 	*conp = NULL;
@@ -67,10 +70,10 @@ static void stream_line_end(struct console *con)
 {
 	if (con->extra > 0) {
 		con->extra--;
-		rq_exec_feed(con->c, con->stream, "\n", 1);
+		con->ops.feed(con->ops.arg, con->stream, "\n", 1);
 		return;
 	}
-	rq_exec_end(con->c, con->stream);
+	con->ops.end(con->ops.arg, con->stream);
 	con->mode = IN_LINE;
 }
 
@@ -79,7 +82,7 @@ static void dispatch(struct console *con, const char *line, size_t len, bool com
 {
 	uint32_t req = 0;
 	int extra = 0;
-	if (cmd_line(con->c, line, len, complete, &req, &extra)) {
+	if (con->ops.line(con->ops.arg, line, len, complete, &req, &extra)) {
 		con->mode = IN_STREAM;
 		con->stream = req;
 		con->extra = extra;
@@ -93,10 +96,10 @@ static void dispatch(struct console *con, const char *line, size_t len, bool com
 static void at_eof(struct console *con)
 {
 	if (con->mode == IN_STREAM)
-		rq_exec_end(con->c, con->stream);
+		con->ops.end(con->ops.arg, con->stream);
 	con->mode = IN_LINE;
 	con->stopped = true;
-	ctl_begin_exit(con->c);
+	con->ops.eof(con->ops.arg);
 }
 
 /* Works through buffered input until it needs more, or an exec waits for credit. */
@@ -112,14 +115,14 @@ static void process(struct console *con)
 			break;
 		}
 		if (con->mode == IN_STREAM) {
-			if (!rq_exec_can_feed(con->c, con->stream))
+			if (!con->ops.can_feed(con->ops.arg, con->stream))
 				break;
 			size_t n = nl ? (size_t)(nl - p) : avail;
 			bool ends = nl && n <= FEED_MAX;
 			if (n > FEED_MAX)
 				n = FEED_MAX;
 			if (n)
-				rq_exec_feed(con->c, con->stream, p, n);
+				con->ops.feed(con->ops.arg, con->stream, p, n);
 			con->start += n + ends;
 			if (ends)
 				stream_line_end(con);
@@ -132,7 +135,7 @@ static void process(struct console *con)
 			if (nl)
 				con->mode = IN_LINE;
 		} else if (nl && (size_t)(nl - p) <= HEAD_MAX) {
-			if ((con->waiting = cmd_waits(con->c, p, (size_t)(nl - p))))
+			if ((con->waiting = con->ops.waits(con->ops.arg, p, (size_t)(nl - p))))
 				break;
 			con->start += (size_t)(nl - p) + 1;
 			dispatch(con, p, (size_t)(nl - p), true);
@@ -140,7 +143,7 @@ static void process(struct console *con)
 			con->start += HEAD_MAX;
 			dispatch(con, p, HEAD_MAX, false);
 		} else if (con->eof) {	/* a last line without a newline */
-			if ((con->waiting = cmd_waits(con->c, p, avail)))
+			if ((con->waiting = con->ops.waits(con->ops.arg, p, avail)))
 				break;
 			con->start = con->end;
 			dispatch(con, p, avail, true);
@@ -158,12 +161,12 @@ static void on_line(struct console *con, const char *line, size_t len)
 	HistEvent ev;
 	con->in_line = true;
 	if (con->mode == IN_STREAM) {	/* a line joined to an exec (search text, pattern) */
-		rq_exec_feed(con->c, con->stream, line, len);
+		con->ops.feed(con->ops.arg, con->stream, line, len);
 		stream_line_end(con);
 	} else {
 		if (len)
 			history(con->hist, &ev, H_ENTER, line);
-		if ((con->waiting = cmd_waits(con->c, line, len))) {
+		if ((con->waiting = con->ops.waits(con->ops.arg, line, len))) {
 			free(con->held);
 			if (!(con->held = strdup(line)))
 				fatal("out of memory");
@@ -184,10 +187,8 @@ void console_start(struct console *con)
 {
 	if (!con->interactive)
 		return;
-	struct ctl *c = con->c;
 	HistEvent ev;
-	printf("mqtree %s: topology %s, exec %s. Type 'help' for the commands.\n",
-	       MQTREE_VERSION, topo_kind_name(c->kind), c->set->name);
+	printf("%s\n", con->banner);
 	fflush(stdout);
 	con->hist = history_init();
 	con->el = el_init("mqtree", stdin, stdout, stderr);
@@ -214,7 +215,7 @@ bool console_wants_input(struct console *con)
 		return false;
 	if (con->interactive)
 		return true;
-	if (con->mode == IN_STREAM && !rq_exec_can_feed(con->c, con->stream))
+	if (con->mode == IN_STREAM && !con->ops.can_feed(con->ops.arg, con->stream))
 		return false;
 	return con->end < CON_BUF || con->start > 0;
 }
@@ -267,7 +268,7 @@ void console_resume(struct console *con)
 {
 	if (con->stopped)
 		return;
-	if (con->held && !cmd_waits(con->c, con->held, strlen(con->held))) {
+	if (con->held && !con->ops.waits(con->ops.arg, con->held, strlen(con->held))) {
 		char *line = con->held;
 		con->held = NULL;
 		con->waiting = false;

@@ -7,10 +7,28 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct ctl;
+#include <stdint.h>
+
 struct console;
 
-struct console *console_new(struct ctl *c);
+/* Where the lines go. Every call gets `arg`. */
+struct console_ops {
+	/* A command line (commands.h, cmd_line) and whether it must wait (cmd_waits). */
+	bool (*line)(void *arg, const char *line, size_t len, bool complete, uint32_t *stream,
+		     int *extra);
+	bool (*waits)(void *arg, const char *line, size_t len);
+	/* An exec's arguments as they are read, their end, and whether it takes more now. */
+	void (*feed)(void *arg, uint32_t req, const char *data, size_t len);
+	void (*end)(void *arg, uint32_t req);
+	bool (*can_feed)(void *arg, uint32_t req);
+	/* No more input. */
+	void (*eof)(void *arg);
+	void *arg;
+};
+
+/* interactive: a terminal, through libedit, greeted with `banner`. */
+struct console *console_new(bool interactive, const char *banner,
+			    const struct console_ops *ops);
 void console_destroy(struct console **con);
 /* Prompt and banner when interactive. */
 void console_start(struct console *con);

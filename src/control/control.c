@@ -1,5 +1,7 @@
 /* control.c - the control node's loop: stdin, the ROUTER to depth-1 nodes, signals and
- * timers in one zmq_poll; nothing in it waits for a node. */
+ * timers in one zmq_poll; nothing in it waits for a node. It owns the parts and wires them
+ * through their ops; after every event it hands them (a message, an input line, a timer, a
+ * signal) it settles: what the event decided is carried out once, here. */
 #include "control.h"
 
 #include <errno.h>
@@ -12,58 +14,263 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "buf.h"
 #include "clock.h"
+#include "commands.h"
 #include "console.h"
+#include "downlink.h"
 #include "heartbit.h"
 #include "log.h"
 #include "moves.h"
+#include "output.h"
+#include "proc.h"
 #include "proto.h"
 #include "requests.h"
-#include "proc.h"
+#include "topo.h"
 
 /* How long nodes get to end by themselves at exit before they are killed by pid. */
 #define EXIT_GRACE_MS 500
 
-int ctl_spawn(struct ctl *c, int32_t id, pid_t *pid)
+struct ctl {
+	const struct ctl_options *opt;
+	char program[PATH_MAX];	/* the node program */
+	void *ctx;
+	struct downlink down;	/* depth-1 nodes connect here */
+	int sigfd;
+
+	struct topo *topo;
+	struct requests *rq;
+	struct moves *moves;
+	struct heartbit *hb;
+	struct commands *cmd;
+	struct console *con;
+	struct output out;
+
+	bool exiting;		/* no more input; answers still due are awaited */
+	int64_t exit_deadline;
+};
+
+/* What an event decided, carried out: nodes taken out, creates admitted, moves started. */
+static void settle(struct ctl *c)
 {
-	return proc_spawn(c->program, id, c->endpoint, c->set->name, pid);
+	do {
+		mv_check_lost(c->moves);
+		rq_settle(c->rq);
+	} while (mv_start(c->moves));
 }
 
-int ctl_send_req(struct ctl *c, uint32_t req, uint8_t op, uint8_t flags, const int32_t *path,
-		 size_t npath, const void *body, size_t len)
+static void begin_exit(struct ctl *c)
 {
-	if (proto_send_req(c->router, path[0], req, op, flags, path, npath, body, len) == 0)
-		return 0;
-	/* The caller answers this request; the loss itself is taken up by the loop's probe
-	 * round, not here in the middle of sending (it would answer requests under our feet). */
-	if (errno == EHOSTUNREACH)
-		reprobe_start(&c->reprobe, clock_ms());
-	return -1;
+	if (c->exiting)
+		return;
+	c->exiting = true;
+	c->exit_deadline = clock_ms() + c->opt->timeout_ms;
+	console_stop(c->con);
 }
+
+/* ---- what the parts get ---- */
+
+static int64_t now_ms(void *arg)
+{
+	(void)arg;
+	return clock_ms();
+}
+
+static int send_down(void *arg, uint32_t req, uint8_t op, uint8_t flags, const int32_t *path,
+		     size_t npath, const void *body, size_t len)
+{
+	struct ctl *c = arg;
+	return downlink_send_req(&c->down, req, op, flags, path, npath, body, len);
+}
+
+static int spawn(void *arg, int32_t id, pid_t *pid)
+{
+	struct ctl *c = arg;
+	return proc_spawn(c->program, id, c->down.endpoint, c->opt->set->name, pid);
+}
+
+static void print(void *arg, const char *line, size_t len)
+{
+	struct ctl *c = arg;
+	out_line(&c->out, line, len);
+}
+
+static void move_remove(void *arg, uint32_t req, int32_t id)
+{
+	struct ctl *c = arg;
+	mv_remove(c->moves, req, id);
+}
+
+static void move_adopt(void *arg, uint32_t req, int32_t id, int32_t child, int32_t from,
+		       struct buf *held)
+{
+	struct ctl *c = arg;
+	mv_adopt(c->moves, req, id, child, from, held);
+}
+
+static uint32_t new_id(void *arg)
+{
+	return rq_new_id(((struct ctl *)arg)->rq);
+}
+
+static bool in_flight(void *arg, int32_t id)
+{
+	return rq_in_flight(((struct ctl *)arg)->rq, id);
+}
+
+static void hold(void *arg, int32_t id, struct buf *held)
+{
+	rq_hold(((struct ctl *)arg)->rq, id, held);
+}
+
+static void release(void *arg, struct buf *held)
+{
+	rq_release(((struct ctl *)arg)->rq, held);
+}
+
+static int32_t adopt_from(void *arg, int32_t parent, int32_t child)
+{
+	return rq_adopt_from(((struct ctl *)arg)->rq, parent, child);
+}
+
+static void answer(void *arg, uint32_t req, const char *line, bool remove_node)
+{
+	rq_answer(((struct ctl *)arg)->rq, req, line, remove_node);
+}
+
+static void lost(void *arg, int32_t id)
+{
+	rq_on_lost(((struct ctl *)arg)->rq, id, 0);
+}
+
+static void cmd_create(void *arg, int32_t id, int64_t parent)
+{
+	rq_create(((struct ctl *)arg)->rq, id, parent);
+}
+
+static void cmd_ping(void *arg, int32_t id)
+{
+	rq_ping(((struct ctl *)arg)->rq, id);
+}
+
+static void cmd_pingall(void *arg)
+{
+	rq_pingall(((struct ctl *)arg)->rq);
+}
+
+static void cmd_kill(void *arg, int32_t id)
+{
+	rq_kill(((struct ctl *)arg)->rq, id);
+}
+
+static void cmd_remove(void *arg, int32_t id)
+{
+	rq_remove(((struct ctl *)arg)->rq, id);
+}
+
+static uint32_t cmd_exec_begin(void *arg, int32_t id)
+{
+	return rq_exec_begin(((struct ctl *)arg)->rq, id);
+}
+
+static void cmd_exec_feed(void *arg, uint32_t req, const char *data, size_t len)
+{
+	rq_exec_feed(((struct ctl *)arg)->rq, req, data, len);
+}
+
+static bool cmd_structure_busy(void *arg)
+{
+	return rq_structure_busy(((struct ctl *)arg)->rq);
+}
+
+/* `heartbit MS`: every node reports every MS ms from now on (0: stop). */
+static void cmd_heartbit(void *arg, int32_t ms)
+{
+	struct ctl *c = arg;
+	size_t n;
+	const int32_t *roots = topo_roots(c->topo, &n);
+	hb_set_period(c->hb, ms, clock_ms());
+	for (size_t i = 0; i < n; i++) {
+		struct topo_node *node = topo_get(c->topo, roots[i]);
+		if (node && node->state == NODE_UP)
+			proto_send_period(c->down.sock, roots[i], ms);
+	}
+	out_puts(&c->out, "Ok");
+}
+
+static void cmd_quit(void *arg)
+{
+	begin_exit(arg);
+}
+
+/* The console's lines: each is one event. */
+static bool con_line(void *arg, const char *line, size_t len, bool complete, uint32_t *stream,
+		     int *extra)
+{
+	struct ctl *c = arg;
+	bool streams = cmd_line(c->cmd, line, len, complete, stream, extra);
+	settle(c);
+	return streams;
+}
+
+static bool con_waits(void *arg, const char *line, size_t len)
+{
+	return cmd_waits(((struct ctl *)arg)->cmd, line, len);
+}
+
+static void con_feed(void *arg, uint32_t req, const char *data, size_t len)
+{
+	struct ctl *c = arg;
+	rq_exec_feed(c->rq, req, data, len);
+	settle(c);
+}
+
+static void con_end(void *arg, uint32_t req)
+{
+	struct ctl *c = arg;
+	rq_exec_end(c->rq, req);
+	settle(c);
+}
+
+static bool con_can_feed(void *arg, uint32_t req)
+{
+	return rq_exec_can_feed(((struct ctl *)arg)->rq, req);
+}
+
+static bool print_above(void *arg, const char *line, size_t len)
+{
+	return console_print_above(arg, line, len);
+}
+
+/* ---- messages from the nodes ---- */
 
 static void on_hello(struct ctl *c, int32_t from, int32_t id, pid_t pid, const char *endpoint)
 {
-	rq_on_hello(c, from, id, pid, endpoint);
+	if (!mv_on_hello(c->moves, from, id, pid))
+		rq_on_hello(c->rq, from, id, pid, endpoint);
 	struct topo_node *n = topo_get(c->topo, id);
 	if (!n || n->state != NODE_UP || n->pid != pid)
 		return;
+	mv_node_up(c->moves, id);	/* a move may have been waiting for it */
 	hb_track(c->hb, id, clock_ms());
 	if (n->parent == TOPO_ROOT && hb_period(c->hb))
-		proto_send_period(c->router, id, (int32_t)hb_period(c->hb));
+		proto_send_period(c->down.sock, id, (int32_t)hb_period(c->hb));
 }
 
-/* News from a node that may report it (rq_may_report_lost), on the link that node is
- * below; anything else is stale or forged. */
+/* News from a node that may report it (its parent, the parent it moves to, the node that
+ * started it), on the link that node is below; anything else is stale or forged. */
 static void on_lost(struct ctl *c, int32_t from, const struct msg *m)
 {
 	pid_t pid;
 	int32_t parent;
 	struct topo_node *p;
 	if (proto_read_lost(m, &pid, &parent) == 0 && (p = topo_get(c->topo, parent)) &&
-	    (parent == from || p->root == from) && rq_may_report_lost(c, m->id, pid, parent))
-		rq_on_lost(c, m->id, pid);
+	    (parent == from || p->root == from) &&
+	    (mv_destination(c->moves, m->id) == parent ||
+	     rq_may_report_lost(c->rq, m->id, pid, parent)))
+		rq_on_lost(c->rq, m->id, pid);
 	else
-		rq_dropped(c, "lost", m->id, from);
+		rq_dropped(c->rq, "lost", m->id, from);
 }
 
 /* Reports for nodes of the sender's subtree only. */
@@ -72,37 +279,64 @@ static void on_beat(struct ctl *c, int32_t from, const struct msg *m)
 	long count = proto_beat_count(m);
 	int64_t now = clock_ms();
 	if (m->id != from) {	/* a batch is sent by the depth-1 node itself */
-		rq_dropped(c, "beat", m->id, from);
+		rq_dropped(c->rq, "beat", m->id, from);
 		return;
 	}
 	for (long i = 0; i < count; i++) {
 		int32_t id = proto_beat_id(m, (size_t)i);
 		struct topo_node *n = topo_get(c->topo, id);
 		if (!n || (n->root != from && id != from)) {
-			rq_dropped(c, "beat", id, from);
+			rq_dropped(c->rq, "beat", id, from);
 			continue;
 		}
 		hb_seen(c->hb, id, now);
-		rq_heard(c, id);
+		rq_heard(c->rq, id);
 	}
 }
 
-void ctl_heartbit(struct ctl *c, int32_t ms)
+static void on_reply(struct ctl *c, int32_t from, const struct msg *m)
 {
-	size_t n;
-	const int32_t *roots = topo_roots(c->topo, &n);
-	hb_set_period(c->hb, ms, clock_ms());
-	for (size_t i = 0; i < n; i++) {
-		struct topo_node *node = topo_get(c->topo, roots[i]);
-		if (node && node->state == NODE_UP)
-			proto_send_period(c->router, roots[i], ms);
+	switch (mv_on_reply(c->moves, from, m)) {
+	case MV_NOT_MINE:
+		rq_on_reply(c->rq, from, m);
+		break;
+	case MV_FORGED:
+		rq_dropped(c->rq, "answer", m->id, from);
+		break;
+	case MV_TAKEN:
+		break;
 	}
-	out_puts(c, "Ok");
+}
+
+static void dispatch(struct ctl *c, int32_t from, const struct msg *m)
+{
+	char endpoint[PROTO_ENDPOINT_MAX];
+	pid_t pid;
+	switch (m->type) {
+	case MSG_REP:
+		on_reply(c, from, m);
+		break;
+	case MSG_HELLO:
+		if (proto_read_hello(m, &pid, endpoint, sizeof endpoint) == 0)
+			on_hello(c, from, m->id, pid, endpoint);
+		break;
+	case MSG_BEAT:
+		on_beat(c, from, m);
+		break;
+	case MSG_LOST:
+		on_lost(c, from, m);
+		break;
+	default:	/* requests travel down, never to us */
+		rq_dropped(c->rq, "message", m->id, from);
+		break;
+	}
+	settle(c);
 }
 
 static void report_silent(int32_t id, void *arg)
 {
-	out_printf(arg, "Heartbit: node %d is unavailable now", (int)id);
+	struct ctl *c = arg;
+	out_printf(&c->out, "Heartbit: node %d is unavailable now", (int)id);
 }
 
 static void from_nodes(struct ctl *c)
@@ -110,38 +344,15 @@ static void from_nodes(struct ctl *c)
 	zmq_msg_t msg;
 	struct msg m;
 	int32_t from;
-	char endpoint[PROTO_ENDPOINT_MAX];
-	pid_t pid;
 	/* Bounded, so that stdin and timers get their turn under a flood of answers. */
 	for (int i = 0; i < 4096; i++) {
 		zmq_msg_init(&msg);
-		int rc = proto_recv(c->router, 1, &from, &msg, &m);
-		if (rc == 1) {
-			zmq_msg_close(&msg);
-			return;
-		}
-		if (rc == 0) {
-			switch (m.type) {
-			case MSG_REP:
-				if (!mv_on_reply(c, from, &m))
-					rq_on_reply(c, from, &m);
-				break;
-			case MSG_HELLO:
-				if (proto_read_hello(&m, &pid, endpoint, sizeof endpoint) == 0)
-					on_hello(c, from, m.id, pid, endpoint);
-				break;
-			case MSG_BEAT:
-				on_beat(c, from, &m);
-				break;
-			case MSG_LOST:
-				on_lost(c, from, &m);
-				break;
-			default:	/* requests travel down, never to us */
-				rq_dropped(c, "message", m.id, from);
-				break;
-			}
-		}
+		int rc = proto_recv(c->down.sock, 1, &from, &msg, &m);
+		if (rc == 0)
+			dispatch(c, from, &m);
 		zmq_msg_close(&msg);
+		if (rc == 1)
+			return;
 	}
 }
 
@@ -152,9 +363,9 @@ static void probe_roots(struct ctl *c)
 	for (size_t i = 0; i < n; i++) {
 		int32_t id = roots[i];
 		struct topo_node *node = topo_get(c->topo, id);
-		if (node && node->state == NODE_UP && proto_send_probe(c->router, id) < 0 &&
-		    errno == EHOSTUNREACH) {
-			rq_on_lost(c, id, 0);
+		if (node && node->state == NODE_UP && downlink_probe(&c->down, id) < 0) {
+			rq_on_lost(c->rq, id, 0);
+			settle(c);
 			roots = topo_roots(c->topo, &n);	/* a lost root may have gone */
 		}
 	}
@@ -167,7 +378,8 @@ static void reap(struct ctl *c)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		char why[64];
 		proc_status_text(status, why, sizeof why);
-		rq_on_exit(c, pid, why);
+		rq_on_exit(c->rq, pid, why);
+		settle(c);
 	}
 }
 
@@ -177,21 +389,44 @@ static void on_signals(struct ctl *c)
 	while (read(c->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
 		if (si.ssi_signo == SIGCHLD)
 			continue;
-		if (si.ssi_signo == SIGINT && c->interactive && !c->exiting)
+		if (si.ssi_signo == SIGINT && c->opt->interactive && !c->exiting)
 			console_interrupt(c->con);	/* Ctrl-C drops the line being typed */
 		else
-			ctl_begin_exit(c);
+			begin_exit(c);
 	}
 	reap(c);
 }
 
-void ctl_begin_exit(struct ctl *c)
+/* ---- start and end ---- */
+
+static int wire(struct ctl *c)
 {
-	if (c->exiting)
-		return;
-	c->exiting = true;
-	c->exit_deadline = clock_ms() + c->timeout_ms;
-	console_stop(c->con);
+	const struct ctl_options *o = c->opt;
+	const struct rq_ops rq_ops = { send_down, spawn, print, now_ms, move_remove, move_adopt, c };
+	const struct mv_ops mv_ops = { send_down, now_ms, new_id, in_flight, hold, release,
+				       adopt_from, answer, lost, c };
+	const struct cmd_ops cmd_ops = { cmd_create, cmd_ping, cmd_pingall, cmd_kill, cmd_remove,
+					 cmd_exec_begin, cmd_exec_feed, cmd_structure_busy,
+					 cmd_heartbit, cmd_quit, c };
+	const struct console_ops con_ops = { con_line, con_waits, con_feed, con_end, con_can_feed,
+					     cmd_quit, c };
+	struct buf banner = { 0 };
+	c->topo = topo_new(o->kind);
+	c->hb = hb_new();
+	c->rq = rq_new(c->topo, c->hb, o->timeout_ms, &rq_ops);
+	c->moves = mv_new(c->topo, o->timeout_ms > HELLO_MIN_MS ? o->timeout_ms : HELLO_MIN_MS,
+			  c->down.endpoint, &mv_ops);
+	c->cmd = cmd_new(c->topo, o->kind, o->set, &c->out, &cmd_ops);
+	if (buf_printf(&banner, "mqtree %s: topology %s, exec %s. Type 'help' for the commands.",
+		       MQTREE_VERSION, topo_kind_name(o->kind), o->set->name) < 0)
+		fatal("out of memory");
+	c->con = console_new(o->interactive, banner.data, &con_ops);
+	buf_free(&banner);
+	if (c->con && o->interactive) {
+		c->out.above = print_above;
+		c->out.above_arg = c->con;
+	}
+	return c->topo && c->hb && c->rq && c->moves && c->cmd && c->con ? 0 : -1;
 }
 
 static int setup(struct ctl *c)
@@ -215,18 +450,10 @@ static int setup(struct ctl *c)
 		return -1;
 	}
 	c->ctx = link_ctx_new();
-	c->router = link_router(c->ctx, c->endpoint, sizeof c->endpoint);
-	if (!c->router)
+	if (!c->ctx || downlink_open(&c->down, c->ctx, "control") < 0 || wire(c) < 0)
 		return -1;
-	c->mon = link_monitor(c->ctx, c->router, "control", ZMQ_EVENT_DISCONNECTED);
-	c->topo = topo_new(c->kind);
-	c->rq = rq_new(c);
-	c->con = console_new(c);
-	c->hb = hb_new();
-	c->moves = mv_new();
-	c->reprobe.next = INT64_MAX;
 	proc_fd_base();
-	return c->mon && c->topo && c->rq && c->con && c->hb && c->moves ? 0 : -1;
+	return 0;
 }
 
 /* Every node ends: asked first, by pid after a grace. As a subreaper we are the parent of
@@ -236,7 +463,7 @@ static void end_nodes(struct ctl *c)
 	size_t n;
 	const int32_t *roots = topo_roots(c->topo, &n);
 	for (size_t i = 0; i < n; i++)
-		proto_send_exit(c->router, roots[i]);
+		proto_send_exit(c->down.sock, roots[i]);
 	for (int round = 0; round < 2; round++) {
 		int64_t deadline = clock_ms() + EXIT_GRACE_MS;
 		for (;;) {
@@ -255,33 +482,57 @@ static void end_nodes(struct ctl *c)
 			while (read(c->sigfd, &si, sizeof si) > 0)
 				;
 		}
-		rq_kill_all(c);	/* what did not end by itself */
+		rq_kill_all(c->rq);	/* what did not end by itself */
 	}
 }
 
 static void teardown(struct ctl *c)
 {
 	console_destroy(&c->con);
+	c->out.above = NULL;
 	if (c->topo && c->rq) {
 		end_nodes(c);
-		rq_kill_all(c);	/* by now only the records are left */
+		rq_kill_all(c->rq);	/* by now only the records are left */
 	}
-	out_flush(c);
+	out_flush(&c->out);
+	cmd_destroy(&c->cmd);
+	mv_destroy(&c->moves);
 	rq_destroy(&c->rq);
 	topo_destroy(&c->topo);
 	hb_destroy(&c->hb);
-	mv_destroy(&c->moves);
-	link_unmonitor(c->router, &c->mon);
-	link_close(&c->router);
+	downlink_close(&c->down);
 	if (c->ctx)
 		zmq_ctx_term(c->ctx);
 	if (c->sigfd >= 0)
 		close(c->sigfd);
 }
 
-int ctl_run(struct ctl *c)
+static int64_t next_wake(struct ctl *c)
 {
-	c->sigfd = -1;
+	int64_t wake = rq_next_wake(c->rq);
+	int64_t other[] = { downlink_next_probe(&c->down), hb_next(c->hb),
+			    mv_next_wake(c->moves), c->exiting ? c->exit_deadline : INT64_MAX };
+	for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
+		if (other[i] < wake)
+			wake = other[i];
+	return wake;
+}
+
+static void on_timers(struct ctl *c, int64_t now)
+{
+	if (downlink_probe_due(&c->down, now))
+		probe_roots(c);
+	rq_tick(c->rq, now);
+	settle(c);
+	mv_tick(c->moves, now);
+	settle(c);
+	hb_check(c->hb, now, report_silent, c);
+}
+
+int ctl_run(const struct ctl_options *opt)
+{
+	struct ctl ctl = { .opt = opt, .sigfd = -1 };
+	struct ctl *c = &ctl;
 	if (setup(c) < 0) {
 		log_warn("cannot start: %s", strerror(errno));
 		teardown(c);
@@ -290,27 +541,20 @@ int ctl_run(struct ctl *c)
 	console_start(c->con);
 	for (;;) {
 		int64_t now = clock_ms();
-		if (c->exiting && (rq_pending(c) == 0 || now >= c->exit_deadline)) {
-			rq_fail_all(c);
+		if (c->exiting && (rq_pending(c->rq) == 0 || now >= c->exit_deadline)) {
+			rq_fail_all(c->rq);
+			settle(c);
 			break;
 		}
-		int64_t wake = rq_next_wake(c);
-		if (c->reprobe.next < wake)
-			wake = c->reprobe.next;
-		if (c->exiting && c->exit_deadline < wake)
-			wake = c->exit_deadline;
-		if (hb_next(c->hb) < wake)
-			wake = hb_next(c->hb);
-		if (mv_next_wake(c) < wake)
-			wake = mv_next_wake(c);
+		int64_t wake = next_wake(c);
 		long timeout = wake == INT64_MAX ? -1 : (long)(wake > now ? wake - now : 0);
 		zmq_pollitem_t items[] = {
-			{ c->router, 0, ZMQ_POLLIN, 0 },
-			{ c->mon, 0, ZMQ_POLLIN, 0 },
+			{ c->down.sock, 0, ZMQ_POLLIN, 0 },
+			{ c->down.mon, 0, ZMQ_POLLIN, 0 },
 			{ NULL, c->sigfd, ZMQ_POLLIN, 0 },
 			{ NULL, 0, console_wants_input(c->con) ? ZMQ_POLLIN : 0, 0 },
 		};
-		if (out_flush(c) < 0)
+		if (out_flush(&c->out) < 0)
 			break;
 		if (zmq_poll(items, 4, timeout) < 0 && errno != EINTR)
 			break;
@@ -318,19 +562,15 @@ int ctl_run(struct ctl *c)
 		if (items[2].revents)
 			on_signals(c);
 		if (items[1].revents)
-			reprobe_watch(&c->reprobe, c->mon, now);
+			downlink_watch(&c->down, now);
 		if (items[0].revents)
 			from_nodes(c);
-		if (reprobe_due(&c->reprobe, now))
-			probe_roots(c);
-		rq_tick(c, now);
-		mv_tick(c, now);
-		hb_check(c->hb, now, report_silent, c);
+		on_timers(c, now);
 		if (items[3].revents)
 			console_read(c->con);
 		console_resume(c->con);
-		rq_reap(c);
+		rq_reap(c->rq);
 	}
 	teardown(c);
-	return c->out_failed ? 1 : 0;
+	return c->out.failed ? 1 : 0;
 }

@@ -8,6 +8,7 @@
 #include "control.h"
 #include "log.h"
 #include "parse.h"
+#include "topo.h"
 
 static void usage(FILE *f)
 {
@@ -42,7 +43,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ctl c;
+	struct ctl_options c;
 	memset(&c, 0, sizeof c);
 	c.kind = TOPO_TREE;
 	c.set = &cmdset_sum;

@@ -6,11 +6,8 @@
 #include <string.h>
 #include <sys/queue.h>
 
-#include "clock.h"
-#include "control.h"
 #include "log.h"
 #include "proc.h"
-#include "requests.h"
 
 struct job {
 	uint32_t req;		/* the remove or create it answers */
@@ -32,13 +29,23 @@ struct job {
 
 struct moves {
 	TAILQ_HEAD(, job) jobs;	/* the first is under way */
+	struct topo *topo;
+	int arrive_ms;
+	char endpoint[PROTO_ENDPOINT_MAX];
+	struct mv_ops ops;
 };
 
-struct moves *mv_new(void)
+struct moves *mv_new(struct topo *topo, int arrive_ms, const char *endpoint,
+		     const struct mv_ops *ops)
 {
 	struct moves *mv = calloc(1, sizeof *mv);
-	if (mv)
-		TAILQ_INIT(&mv->jobs);
+	if (!mv)
+		return NULL;
+	TAILQ_INIT(&mv->jobs);
+	mv->topo = topo;
+	mv->arrive_ms = arrive_ms;
+	snprintf(mv->endpoint, sizeof mv->endpoint, "%s", endpoint);
+	mv->ops = *ops;
 	return mv;
 }
 
@@ -63,74 +70,72 @@ void mv_destroy(struct moves **mvp)
 	*mvp = NULL;
 }
 
-static void step(struct ctl *c, struct job *j);
-static void job_end(struct ctl *c, struct job *j, const char *answer);
+static void step(struct moves *mv, struct job *j);
+static void job_end(struct moves *mv, struct job *j, const char *answer);
 
-static void enqueue(struct ctl *c, struct job *j)
+static void enqueue(struct moves *mv, struct job *j)
 {
-	struct moves *mv = c->moves;
 	TAILQ_INSERT_TAIL(&mv->jobs, j, entry);
 }
 
-bool mv_start(struct ctl *c)
+bool mv_start(struct moves *mv)
 {
-	struct job *j = TAILQ_FIRST(&c->moves->jobs);
-	if (j && j->draining && !rq_in_flight(c, j->moves[j->done].id)) {
+	struct job *j = TAILQ_FIRST(&mv->jobs);
+	if (j && j->draining && !mv->ops.in_flight(mv->ops.arg, j->moves[j->done].id)) {
 		j->draining = false;
-		step(c, j);
+		step(mv, j);
 		return true;
 	}
 	if (!j || j->started)
 		return false;
-	step(c, j);
+	step(mv, j);
 	return true;
 }
 
 /* The job is over: the subtrees it held go on by their new paths, its request is answered
  * and the next job starts. */
-static void job_end(struct ctl *c, struct job *j, const char *answer)
+static void job_end(struct moves *mv, struct job *j, const char *answer)
 {
 	log_debug("%s of %d: %s", j->remove ? "remove" : "insertion", (int)j->subject, answer);
-	struct moves *mv = c->moves;
 	TAILQ_REMOVE(&mv->jobs, j, entry);
-	rq_release(c, &j->held);
-	rq_answer(c, j->req, answer, j->remove && j->done == j->n);	/* settles: starts the next */
+	mv->ops.release(mv->ops.arg, &j->held);
+	mv->ops.answer(mv->ops.arg, j->req, answer, j->remove && j->done == j->n);	/* the loop starts the next */
 	job_free(j);
 }
 
 /* A remove's moves, planned when it starts: jobs before it may have changed the tree. */
-static int plan(struct ctl *c, struct job *j)
+static int plan(struct moves *mv, struct job *j)
 {
-	long n = topo_plan_remove(c->topo, j->subject, NULL, 0);
+	long n = topo_plan_remove(mv->topo, j->subject, NULL, 0);
 	if (n < 0)
 		return -1;
 	j->moves = calloc((size_t)n + 1, sizeof *j->moves);
 	if (!j->moves)
 		fatal("out of memory");
-	j->n = (size_t)topo_plan_remove(c->topo, j->subject, j->moves, (size_t)n);
+	j->n = (size_t)topo_plan_remove(mv->topo, j->subject, j->moves, (size_t)n);
 	return 0;
 }
 
 /* The node that a list insertion took child over from, while the new node `parent` has not
  * taken it over in fact; else TOPO_NONE. */
-static int32_t adopted_from(struct ctl *c, int32_t parent, int32_t child)
+static int32_t adopted_from(struct moves *mv, int32_t parent, int32_t child)
 {
 	struct job *j;
-	TAILQ_FOREACH(j, &c->moves->jobs, entry)
+	TAILQ_FOREACH(j, &mv->jobs, entry)
 		if (j->from != TOPO_NONE && j->subject == parent && j->moves[0].id == child)
 			return j->from;
-	return rq_adopt_from(c, parent, child);
+	return mv->ops.adopt_from(mv->ops.arg, parent, child);
 }
 
 /* Node id's parent in fact: its parent in the model, unless list insertions have put it
  * under new nodes in the model that have not taken it over yet (several may be pending:
  * each was placed after the one before). */
-static int32_t parent_in_fact(struct ctl *c, int32_t id)
+static int32_t parent_in_fact(struct moves *mv, int32_t id)
 {
-	struct topo_node *n = topo_get(c->topo, id);
+	struct topo_node *n = topo_get(mv->topo, id);
 	int32_t parent = n ? n->parent : TOPO_NONE;
-	for (size_t i = 0, max = topo_count(c->topo); i <= max; i++) {
-		int32_t from = adopted_from(c, parent, id);
+	for (size_t i = 0, max = topo_count(mv->topo); i <= max; i++) {
+		int32_t from = adopted_from(mv, parent, id);
 		if (from == TOPO_NONE)
 			return parent;
 		parent = from;
@@ -141,15 +146,15 @@ static int32_t parent_in_fact(struct ctl *c, int32_t id)
 /* Sends op along the path to node `to` as the tree is in fact (the requests for a node taken
  * over by a list insertion are held until it is: these are not); notes the link its answers
  * come back on. */
-static int send_along(struct ctl *c, struct job *j, uint32_t req, uint8_t op, int32_t to,
+static int send_along(struct moves *mv, struct job *j, uint32_t req, uint8_t op, int32_t to,
 		      const void *body, size_t len)
 {
-	size_t max = topo_count(c->topo), npath = 0;
+	size_t max = topo_count(mv->topo), npath = 0;
 	int32_t *path = malloc((max + 1) * sizeof *path);
 	int32_t id = to;
 	if (!path)
 		fatal("out of memory");
-	for (; id != TOPO_ROOT && id != TOPO_NONE && npath <= max; id = parent_in_fact(c, id))
+	for (; id != TOPO_ROOT && id != TOPO_NONE && npath <= max; id = parent_in_fact(mv, id))
 		path[npath++] = id;
 	int rc = -1;
 	if (id == TOPO_ROOT && npath) {	/* it reaches the control node */
@@ -159,63 +164,63 @@ static int send_along(struct ctl *c, struct job *j, uint32_t req, uint8_t op, in
 			path[npath - 1 - i] = t;
 		}
 		j->link = path[0];
-		rc = ctl_send_req(c, req, op, 0, path, npath, body, len);
+		rc = mv->ops.send(mv->ops.arg, req, op, 0, path, npath, body, len);
 	}
 	free(path);
 	return rc;
 }
 
 /* The node moves: OP_MOVE along the path where it is in fact. */
-static void send_move(struct ctl *c, struct job *j)
+static void send_move(struct moves *mv, struct job *j)
 {
 	struct topo_move *m = &j->moves[j->done];
 	log_debug("moving %d under %d", (int)m->id, (int)m->parent);
-	struct topo_node *parent = topo_get(c->topo, m->parent);
-	const char *endpoint = parent ? parent->endpoint : c->endpoint;
-	j->move_req = rq_new_id(c);
-	if (send_along(c, j, j->move_req, OP_MOVE, m->id, endpoint, strlen(endpoint)) < 0)
-		job_end(c, j, "Error: Node is unavailable");
+	struct topo_node *parent = topo_get(mv->topo, m->parent);
+	const char *endpoint = parent ? parent->endpoint : mv->endpoint;
+	j->move_req = mv->ops.new_id(mv->ops.arg);
+	if (send_along(mv, j, j->move_req, OP_MOVE, m->id, endpoint, strlen(endpoint)) < 0)
+		job_end(mv, j, "Error: Node is unavailable");
 }
 
 /* A node takes a moving child only when told to expect it (its id and pid) first. */
-static void send_expect(struct ctl *c, struct job *j)
+static void send_expect(struct moves *mv, struct job *j)
 {
 	struct topo_move *m = &j->moves[j->done];
-	struct topo_node *node = topo_get(c->topo, m->id);
+	struct topo_node *node = topo_get(mv->topo, m->id);
 	unsigned char body[8];
 	proto_put_i32(body, m->id);
 	proto_put_i32(body + 4, node->pid);
-	j->expect_req = rq_new_id(c);
-	if (send_along(c, j, j->expect_req, OP_EXPECT, m->parent, body, sizeof body) < 0)
-		job_end(c, j, "Error: Node is unavailable");
+	j->expect_req = mv->ops.new_id(mv->ops.arg);
+	if (send_along(mv, j, j->expect_req, OP_EXPECT, m->parent, body, sizeof body) < 0)
+		job_end(mv, j, "Error: Node is unavailable");
 }
 
 /* The model follows a move that needs no message: its node is dead. */
-static void move_dead(struct ctl *c, struct job *j)
+static void move_dead(struct moves *mv, struct job *j)
 {
 	struct topo_move *m = &j->moves[j->done];
-	if (topo_get(c->topo, m->id) && topo_move(c->topo, m->id, m->parent, m->side) < 0)
+	if (topo_get(mv->topo, m->id) && topo_move(mv->topo, m->id, m->parent, m->side) < 0)
 		log_warn("cannot move %d under %d in the model", (int)m->id, (int)m->parent);
 	j->from = TOPO_NONE;
 	j->expect_req = j->move_req = 0;
 	j->done++;
 }
 
-static void step(struct ctl *c, struct job *j)
+static void step(struct moves *mv, struct job *j)
 {
 	if (!j->started) {
 		j->started = true;
-		if (j->remove && plan(c, j) < 0) {
-			job_end(c, j, "Error: Not found");
+		if (j->remove && plan(mv, j) < 0) {
+			job_end(mv, j, "Error: Not found");
 			return;
 		}
 		if (j->remove)	/* an adoption's child is held since its create */
-			rq_hold(c, j->subject, &j->held);
+			mv->ops.hold(mv->ops.arg, j->subject, &j->held);
 	}
 	while (j->done < j->n) {
 		struct topo_move *m = &j->moves[j->done];
-		struct topo_node *node = topo_get(c->topo, m->id);
-		struct topo_node *parent = topo_get(c->topo, m->parent);
+		struct topo_node *node = topo_get(mv->topo, m->id);
+		struct topo_node *parent = topo_get(mv->topo, m->parent);
 		if (!node) {	/* taken out meanwhile (killed, or never came up): nothing to move */
 			j->done++;
 			continue;
@@ -224,37 +229,37 @@ static void step(struct ctl *c, struct job *j)
 			j->waiting = m->id;	/* goes on when it is up (mv_node_up) */
 			return;
 		}
-		if (node->state == NODE_UP && rq_in_flight(c, m->id)) {
+		if (node->state == NODE_UP && mv->ops.in_flight(mv->ops.arg, m->id)) {
 			j->draining = true;	/* goes on once answered (mv_start) */
 			return;
 		}
 		if (m->parent != TOPO_ROOT && (!parent || parent->state != NODE_UP)) {
 			log_debug("cannot move %d: its new parent %d is not up", (int)m->id,
 				  (int)m->parent);
-			job_end(c, j, "Error: Node is unavailable");
+			job_end(mv, j, "Error: Node is unavailable");
 			return;
 		}
 		if (node->state == NODE_LOST) {
-			move_dead(c, j);
+			move_dead(mv, j);
 			continue;
 		}
-		j->deadline = clock_ms() + (c->timeout_ms > HELLO_MIN_MS ? c->timeout_ms : HELLO_MIN_MS);
+		j->deadline = mv->ops.now(mv->ops.arg) + mv->arrive_ms;
 		if (m->parent == TOPO_ROOT)
-			send_move(c, j);	/* we expect it ourselves */
+			send_move(mv, j);	/* we expect it ourselves */
 		else
-			send_expect(c, j);
+			send_expect(mv, j);
 		return;
 	}
 	char ok[32];
-	struct topo_node *n = topo_get(c->topo, j->subject);
+	struct topo_node *n = topo_get(mv->topo, j->subject);
 	if (j->remove)
 		snprintf(ok, sizeof ok, "Ok");
 	else
 		snprintf(ok, sizeof ok, "Ok: %d", n ? (int)n->pid : 0);
-	job_end(c, j, ok);
+	job_end(mv, j, ok);
 }
 
-void mv_remove(struct ctl *c, uint32_t req, int32_t id)
+void mv_remove(struct moves *mv, uint32_t req, int32_t id)
 {
 	struct job *j = calloc(1, sizeof *j);
 	if (!j)
@@ -264,10 +269,10 @@ void mv_remove(struct ctl *c, uint32_t req, int32_t id)
 	j->remove = true;
 	j->from = TOPO_NONE;
 	j->waiting = TOPO_NONE;
-	enqueue(c, j);
+	enqueue(mv, j);
 }
 
-void mv_adopt(struct ctl *c, uint32_t req, int32_t id, int32_t child, int32_t from,
+void mv_adopt(struct moves *mv, uint32_t req, int32_t id, int32_t child, int32_t from,
 	      struct buf *held)
 {
 	struct job *j = calloc(1, sizeof *j);
@@ -281,104 +286,104 @@ void mv_adopt(struct ctl *c, uint32_t req, int32_t id, int32_t child, int32_t fr
 	j->waiting = TOPO_NONE;
 	j->held = *held;	/* taken over */
 	*held = (struct buf){ 0 };
-	enqueue(c, j);
+	enqueue(mv, j);
 }
 
-void mv_node_up(struct ctl *c, int32_t id)
+void mv_node_up(struct moves *mv, int32_t id)
 {
-	struct job *j = TAILQ_FIRST(&c->moves->jobs);
+	struct job *j = TAILQ_FIRST(&mv->jobs);
 	if (j && j->waiting == id) {
 		j->waiting = TOPO_NONE;
-		step(c, j);
+		step(mv, j);
 	}
 }
 
-bool mv_on_hello(struct ctl *c, int32_t from, int32_t id)
+bool mv_on_hello(struct moves *mv, int32_t from, int32_t id, pid_t pid)
 {
-	struct job *j = TAILQ_FIRST(&c->moves->jobs);
-	if (!j || !j->move_req || j->moves[j->done].id != id)
+	struct job *j = TAILQ_FIRST(&mv->jobs);
+	struct topo_node *n = topo_get(mv->topo, id);
+	if (!j || !j->move_req || j->moves[j->done].id != id || !n || n->state != NODE_UP ||
+	    n->pid != pid)
 		return false;
 	struct topo_move *m = &j->moves[j->done];
-	if (from != topo_link_under(c->topo, id, m->parent))
+	if (from != topo_link_under(mv->topo, id, m->parent))
 		return false;
 	if (j->from == TOPO_NONE &&	/* an adoption is in the model already */
-	    topo_move(c->topo, m->id, m->parent, m->side) < 0)
+	    topo_move(mv->topo, m->id, m->parent, m->side) < 0)
 		log_warn("cannot move %d under %d in the model", (int)m->id, (int)m->parent);
 	j->from = TOPO_NONE;
 	j->move_req = 0;
 	j->done++;
-	step(c, j);
+	step(mv, j);
 	return true;
 }
 
-bool mv_on_reply(struct ctl *c, int32_t from, const struct msg *m)
+enum mv_reply mv_on_reply(struct moves *mv, int32_t from, const struct msg *m)
 {
-	struct job *j = TAILQ_FIRST(&c->moves->jobs);
+	struct job *j = TAILQ_FIRST(&mv->jobs);
 	if (!j || !m->req || (m->req != j->move_req && m->req != j->expect_req))
-		return false;
-	struct topo_move *mv = &j->moves[j->done];
+		return MV_NOT_MINE;
+	struct topo_move *mo = &j->moves[j->done];
 	bool expect = m->req == j->expect_req;
-	if (from != j->link || m->id != (expect ? mv->parent : mv->id)) {
-		rq_dropped(c, "answer", m->id, from);
-		return true;
-	}
+	if (from != j->link || m->id != (expect ? mo->parent : mo->id))
+		return MV_FORGED;
 	if (m->code != REP_OK) {
-		log_debug("%s of %d under %d: code %d %.*s", expect ? "expecting" : "moving", (int)mv->id,
-			  (int)mv->parent, m->code, (int)(m->body_len > 100 ? 100 : m->body_len), m->body);
-		job_end(c, j, "Error: Node is unavailable");	/* it could not be reached */
+		log_debug("%s of %d under %d: code %d %.*s", expect ? "expecting" : "moving", (int)mo->id,
+			  (int)mo->parent, m->code, (int)(m->body_len > 100 ? 100 : m->body_len), m->body);
+		job_end(mv, j, "Error: Node is unavailable");	/* it could not be reached */
 	} else if (expect) {
 		j->expect_req = 0;
-		send_move(c, j);
+		send_move(mv, j);
 	}	/* else the mover has left its old parent; its HELLO from the new one follows */
-	return true;
+	return MV_TAKEN;
 }
 
-int32_t mv_destination(struct ctl *c, int32_t id)
+int32_t mv_destination(struct moves *mv, int32_t id)
 {
-	struct job *j = TAILQ_FIRST(&c->moves->jobs);
+	struct job *j = TAILQ_FIRST(&mv->jobs);
 	if (!j || (!j->move_req && !j->expect_req) || j->moves[j->done].id != id)
 		return TOPO_NONE;
 	return j->moves[j->done].parent;
 }
 
-void mv_on_lost(struct ctl *c)
+void mv_check_lost(struct moves *mv)
 {
-	struct job *j = TAILQ_FIRST(&c->moves->jobs);
+	struct job *j = TAILQ_FIRST(&mv->jobs);
 	if (!j || (!j->move_req && !j->expect_req))
 		return;
 	struct topo_move *m = &j->moves[j->done];
-	struct topo_node *node = topo_get(c->topo, m->id);
-	struct topo_node *parent = topo_get(c->topo, m->parent);
+	struct topo_node *node = topo_get(mv->topo, m->id);
+	struct topo_node *parent = topo_get(mv->topo, m->parent);
 	bool dead = !node || node->state == NODE_LOST;
 	if (!dead && (m->parent == TOPO_ROOT || (parent && parent->state != NODE_LOST)))
 		return;
 	if (!dead && j->expect_req) {	/* the new parent died before it was told: it stays */
-		job_end(c, j, "Error: Node is unavailable");
+		job_end(mv, j, "Error: Node is unavailable");
 		return;
 	}
 	bool moving = !dead;
-	move_dead(c, j);
+	move_dead(mv, j);
 	if (moving)	/* it was on its way to a parent that died, and ends: it is lost */
-		rq_on_lost(c, m->id, 0);
-	step(c, j);
+		mv->ops.lost(mv->ops.arg, m->id);
+	step(mv, j);
 }
 
 /* A node that has not arrived in time might still arrive later, where the model does not
  * expect it: it is ended instead, so that the model stays true. One that was never told to
  * move stays where it is. */
-void mv_tick(struct ctl *c, int64_t now)
+void mv_tick(struct moves *mv, int64_t now)
 {
-	struct job *j = TAILQ_FIRST(&c->moves->jobs);
+	struct job *j = TAILQ_FIRST(&mv->jobs);
 	if (!j || (!j->move_req && !j->expect_req) || now < j->deadline)
 		return;
-	struct topo_node *n = topo_get(c->topo, j->moves[j->done].id);
+	struct topo_node *n = topo_get(mv->topo, j->moves[j->done].id);
 	if (n && j->move_req)
 		proc_kill(n->pid, n->id);
-	job_end(c, j, "Error: Node is unavailable");
+	job_end(mv, j, "Error: Node is unavailable");
 }
 
-int64_t mv_next_wake(struct ctl *c)
+int64_t mv_next_wake(struct moves *mv)
 {
-	struct job *j = TAILQ_FIRST(&c->moves->jobs);
+	struct job *j = TAILQ_FIRST(&mv->jobs);
 	return j && (j->move_req || j->expect_req) ? j->deadline : INT64_MAX;
 }

@@ -20,37 +20,64 @@
 #include "proto.h"
 #include "topo.h"
 
-struct ctl;
 struct moves;
 
-struct moves *mv_new(void);
+/* What moves need from outside: the control's loop wires the request engine and the
+ * downlink in, unit tests fakes. Every call gets `arg`. */
+struct mv_ops {
+	/* One message down path[0..npath); -1 when it cannot go. */
+	int (*send)(void *arg, uint32_t req, uint8_t op, uint8_t flags, const int32_t *path,
+		    size_t npath, const void *body, size_t len);
+	int64_t (*now)(void *arg);
+	/* The request engine: a fresh request id; whether a request to id's subtree is on its
+	 * way (its answer may still come by the old path: the subtree must not move yet);
+	 * holding a subtree's requests while it moves (the nodes held are added to `held`, i32
+	 * ids) and releasing exactly those afterwards; the node a pending list insertion took
+	 * child over from (else TOPO_NONE); answering the remove or create a job carries out
+	 * (taking the removed node out when told); a node lost on its way. */
+	uint32_t (*new_id)(void *arg);
+	bool (*in_flight)(void *arg, int32_t id);
+	void (*hold)(void *arg, int32_t id, struct buf *held);
+	void (*release)(void *arg, struct buf *held);
+	int32_t (*adopt_from)(void *arg, int32_t parent, int32_t child);
+	void (*answer)(void *arg, uint32_t req, const char *line, bool remove_node);
+	void (*lost)(void *arg, int32_t id);
+	void *arg;
+};
+
+/* Moves work on the tree model `topo`; a moving node gets arrive_ms to arrive; `endpoint`
+ * is the control's own, for a node that moves to depth 1. */
+struct moves *mv_new(struct topo *topo, int arrive_ms, const char *endpoint,
+		     const struct mv_ops *ops);
 void mv_destroy(struct moves **mv);
 
 /* remove: answers request `req` (Ok, or why not) once node id is out and its children
  * re-joined. */
-void mv_remove(struct ctl *c, uint32_t req, int32_t id);
+void mv_remove(struct moves *mv, uint32_t req, int32_t id);
 /* list insertion: `child` (now under `id` in the model, still under `from` in fact) moves
  * under the new node id once it is up; then request `req` (the create) is answered. The job
  * takes over `held`, the nodes held for it since the create. */
-void mv_adopt(struct ctl *c, uint32_t req, int32_t id, int32_t child, int32_t from,
+void mv_adopt(struct moves *mv, uint32_t req, int32_t id, int32_t child, int32_t from,
 	      struct buf *held);
 /* Starts the next job if none is under way, or goes on with one that waited for answers in
- * flight (true when it did). Called when the request layer settles: a job changes the tree,
- * which must not happen while it is being walked. */
-bool mv_start(struct ctl *c);
+ * flight; true when it did. The loop calls it when settling, after the request engine: a
+ * job changes the tree, which must not happen while it is being walked. */
+bool mv_start(struct moves *mv);
+/* Also when settling: a move of a dead node, or to a dead parent, is over at once. */
+void mv_check_lost(struct moves *mv);
 /* A node being created is up: a move of it may go on. */
-void mv_node_up(struct ctl *c, int32_t id);
+void mv_node_up(struct moves *mv, int32_t id);
 
-/* A HELLO from a node already up, on link `from`: true when it completes a move. */
-bool mv_on_hello(struct ctl *c, int32_t from, int32_t id);
-/* An answer to an OP_EXPECT or OP_MOVE: true when it was one (taken, or dropped when it did
- * not come from where the request went). */
-bool mv_on_reply(struct ctl *c, int32_t from, const struct msg *m);
+/* A HELLO from node id (process pid), already up, on link `from`: true when it completes a
+ * move. */
+bool mv_on_hello(struct moves *mv, int32_t from, int32_t id, pid_t pid);
+/* An answer: not to a move's OP_EXPECT or OP_MOVE, taken, or not from where the request
+ * went (to be dropped). */
+enum mv_reply { MV_NOT_MINE, MV_TAKEN, MV_FORGED };
+enum mv_reply mv_on_reply(struct moves *mv, int32_t from, const struct msg *m);
 /* The parent node id is being moved to (told to expect it, or moving), else TOPO_NONE. */
-int32_t mv_destination(struct ctl *c, int32_t id);
-/* Nodes were lost: a move of a dead node, or to a dead parent, is over at once. */
-void mv_on_lost(struct ctl *c);
-void mv_tick(struct ctl *c, int64_t now);
-int64_t mv_next_wake(struct ctl *c);
+int32_t mv_destination(struct moves *mv, int32_t id);
+void mv_tick(struct moves *mv, int64_t now);
+int64_t mv_next_wake(struct moves *mv);
 
 #endif

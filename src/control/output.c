@@ -1,50 +1,49 @@
-/* output.c - answers go to stdout, one line each; stdout is flushed before the loop waits,
- * so answers appear as they come without a write per line under load. A write that fails
- * (a full disk, a reader that went away) ends the control node: answers nobody gets are no
- * use, and a script must learn that its output is incomplete. */
+/* output.c - answer lines on stdout (output.h). */
+#include "output.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "console.h"
-#include "control.h"
+#include "buf.h"
 #include "log.h"
 
-void out_line(struct ctl *c, const char *line, size_t len)
+void out_line(struct output *o, const char *line, size_t len)
 {
-	if (c->out_failed)
+	if (o->failed)
 		return;
-	if (c->interactive && console_print_above(c->con, line, len))
+	if (o->above && o->above(o->above_arg, line, len))
 		return;
 	fwrite(line, 1, len, stdout);
 	putchar('\n');
 }
 
-void out_puts(struct ctl *c, const char *line)
+void out_puts(struct output *o, const char *line)
 {
-	out_line(c, line, strlen(line));
+	out_line(o, line, strlen(line));
 }
 
-void out_printf(struct ctl *c, const char *fmt, ...)
+void out_printf(struct output *o, const char *fmt, ...)
 {
+	struct buf b = { 0 };
 	va_list ap;
 	va_start(ap, fmt);
-	char tmp[512];
-	int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+	int rc = buf_vprintf(&b, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	out_line(c, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+	if (rc < 0)
+		fatal("out of memory");
+	out_line(o, b.data, b.len);
+	buf_free(&b);
 }
 
-int out_flush(struct ctl *c)
+int out_flush(struct output *o)
 {
-	if (c->out_failed)
+	if (o->failed)
 		return -1;
 	if (fflush(stdout) == 0 && !ferror(stdout))
 		return 0;
 	log_warn("cannot write answers: %s", strerror(errno ? errno : EIO));
-	c->out_failed = true;
+	o->failed = true;
 	return -1;
 }

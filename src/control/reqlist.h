@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "requests.h"
 #include "topo.h"
 
 enum req_kind {
@@ -70,6 +71,10 @@ struct nodeq {
 };
 
 struct requests {
+	struct topo *topo;
+	struct heartbit *hb;
+	int timeout_ms;
+	struct rq_ops ops;
 	struct req **table;
 	size_t nbuckets, count;
 	uint32_t next_id;
@@ -84,7 +89,6 @@ struct requests {
 	size_t reshaping;	/* removes and kills given and not answered */
 	struct req *retired;	/* answered: freed by reqlist_reap, once nothing holds them */
 	unsigned long dropped;	/* messages dropped: not from where they claim to be */
-	bool settling;
 };
 
 bool reqlist_ordered(const struct req *r);

@@ -12,72 +12,96 @@
 #include <string.h>
 
 #include "buf.h"
-#include "clock.h"
-#include "control.h"
 #include "heartbit.h"
 #include "log.h"
-#include "moves.h"
 #include "proc.h"
 #include "reqlist.h"
 #include "topo.h"
 
-/* Walks the tree; taking nodes out waits for the walk to end (settle). */
-void rq_walk(struct ctl *c, int32_t id, void (*fn)(struct topo_node *, void *), void *arg)
+void rq_print(struct requests *rq, const char *line, size_t len)
 {
-	c->rq->walking++;
-	topo_walk(c->topo, id, fn, arg);
-	c->rq->walking--;
+	rq->ops.print(rq->ops.arg, line, len);
 }
 
-void rq_walk_sorted(struct ctl *c, void (*fn)(struct topo_node *, void *), void *arg)
+void rq_puts(struct requests *rq, const char *line)
 {
-	c->rq->walking++;
-	topo_each_sorted(c->topo, fn, arg);
-	c->rq->walking--;
+	rq_print(rq, line, strlen(line));
+}
+
+void rq_printf(struct requests *rq, const char *fmt, ...)
+{
+	struct buf b = { 0 };
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	if (rc < 0)
+		fatal("out of memory");
+	rq_print(rq, b.data, b.len);
+	buf_free(&b);
+}
+
+int64_t rq_now(struct requests *rq)
+{
+	return rq->ops.now(rq->ops.arg);
+}
+
+/* Walks the tree; taking nodes out waits for the walk to end (settle). */
+void rq_walk(struct requests *rq, int32_t id, void (*fn)(struct topo_node *, void *), void *arg)
+{
+	rq->walking++;
+	topo_walk(rq->topo, id, fn, arg);
+	rq->walking--;
+}
+
+void rq_walk_sorted(struct requests *rq, void (*fn)(struct topo_node *, void *), void *arg)
+{
+	rq->walking++;
+	topo_each_sorted(rq->topo, fn, arg);
+	rq->walking--;
 }
 
 /* ---- deadlines ---- */
 
-void rq_deadline_set(struct ctl *c, struct req *r)
+void rq_deadline_set(struct requests *rq, struct req *r)
 {
-	reqlist_deadline_in(c->rq, r, clock_ms() + c->timeout_ms);
+	reqlist_deadline_in(rq, r, rq_now(rq) + rq->timeout_ms);
 }
 
 /* ---- life of a request ---- */
 
-uint32_t rq_new_id(struct ctl *c)
+uint32_t rq_new_id(struct requests *rq)
 {
-	return reqlist_new_id(c->rq);
+	return reqlist_new_id(rq);
 }
 
 
-void rq_doom(struct ctl *c, int32_t id, bool kill)
+void rq_doom(struct requests *rq, int32_t id, bool kill)
 {
-	struct requests *rq = c->rq;
 	int32_t e[2] = { id, kill };
 	if (buf_append(&rq->doomed, e, sizeof e) < 0)
 		fatal("out of memory");
 }
 
-static void outstanding_dec(struct ctl *c, struct req *r)
+static void outstanding_dec(struct requests *rq, struct req *r)
 {
 	if (r->kind != RK_EXEC || !r->started || !r->q)
 		return;
 	struct nodeq *q = r->q;
 	if (q->outstanding && --q->outstanding == 0)
-		reqlist_busy(c->rq, q, false);
+		reqlist_busy(rq, q, false);
 }
 
 /* Prints the answers at the front of q that are due: an answer waits for every ordered
  * request given before it. */
-static void queue_flush(struct ctl *c, struct nodeq *q)
+static void queue_flush(struct requests *rq, struct nodeq *q)
 {
 	for (struct req *r = q->head, *next; r; r = next) {
 		next = r->qnext;
 		if (r->done) {
-			out_line(c, r->line.data, r->line.len);
+			rq_print(rq, r->line.data, r->line.len);
 			reqlist_queue_unlink(q, r);
-			reqlist_retire(c->rq, r);
+			reqlist_retire(rq, r);
 		} else if (reqlist_ordered(r)) {
 			break;
 		}
@@ -85,46 +109,46 @@ static void queue_flush(struct ctl *c, struct nodeq *q)
 }
 
 /* r has its answer in r->line (empty: nothing to print). */
-void rq_finish_line(struct ctl *c, struct req *r)
+void rq_finish_line(struct requests *rq, struct req *r)
 {
-	outstanding_dec(c, r);
-	reqlist_del(c->rq, r);
-	reqlist_deadline_del(c->rq, r);
+	outstanding_dec(rq, r);
+	reqlist_del(rq, r);
+	reqlist_deadline_del(rq, r);
 	r->done = true;
 	if (r->kind == RK_REMOVE || r->kind == RK_KILL)
-		c->rq->reshaping--;
+		rq->reshaping--;
 	buf_free(&r->stage);
 	r->stage_off = 0;
 	if (r->kind == RK_CREATE) {
 		if (!r->line.data || strncmp(r->line.data, "Ok", 2) != 0) {
-			rq_create_abort(c, r);
-			rq_doom(c, r->node, false);	/* it never was */
+			rq_create_abort(rq, r);
+			rq_doom(rq, r->node, false);	/* it never was */
 		}
 		if (r->admitted) {
-			c->rq->spawning--;
-			c->rq->admit = true;
+			rq->spawning--;
+			rq->admit = true;
 		} else {
-			reqlist_backlog_unlink(c->rq, r);
+			reqlist_backlog_unlink(rq, r);
 		}
 	}
 	struct nodeq *q = r->q;
 	if (reqlist_ordered(r)) {
-		queue_flush(c, q);
+		queue_flush(rq, q);
 	} else {
 		struct pingall *g = r->group;
 		if (r->line.len)
-			out_line(c, r->line.data, r->line.len);
+			rq_print(rq, r->line.data, r->line.len);
 		if (q)
 			reqlist_queue_unlink(q, r);
-		reqlist_retire(c->rq, r);
+		reqlist_retire(rq, r);
 		if (g && --g->waiting == 0)
-			rq_pingall_done(c, g);
+			rq_pingall_done(rq, g);
 	}
 	if (q && q->send && (q->send->kind == RK_KILL || q->send->kind == RK_REMOVE))
-		rq_pump(c, q);	/* waiting for this answer */
+		rq_pump(rq, q);	/* waiting for this answer */
 }
 
-void rq_finish(struct ctl *c, struct req *r, const char *fmt, ...)
+void rq_finish(struct requests *rq, struct req *r, const char *fmt, ...)
 {
 	if (r->done)
 		return;
@@ -136,55 +160,55 @@ void rq_finish(struct ctl *c, struct req *r, const char *fmt, ...)
 	buf_reset(&r->line);
 	if (n > 0)
 		buf_append(&r->line, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
-	rq_finish_line(c, r);
+	rq_finish_line(rq, r);
 }
 
-void rq_finish_unavailable(struct ctl *c, struct req *r)
+void rq_finish_unavailable(struct requests *rq, struct req *r)
 {
 	switch (r->kind) {
 	case RK_EXEC:
-		rq_finish(c, r, "Error:%d: Node is unavailable", (int)r->node);
+		rq_finish(rq, r, "Error:%d: Node is unavailable", (int)r->node);
 		break;
 	case RK_PING:
-		rq_finish(c, r, "Ok: 0");
+		rq_finish(rq, r, "Ok: 0");
 		break;
 	case RK_KILL:	/* reachable or not, the node goes */
-		rq_doom(c, r->node, true);
-		rq_finish(c, r, "Ok");
+		rq_doom(rq, r->node, true);
+		rq_finish(rq, r, "Ok");
 		break;
 	case RK_REMOVE:
-		rq_finish(c, r, "Error: Node is unavailable");
+		rq_finish(rq, r, "Error: Node is unavailable");
 		break;
 	case RK_CREATE:
-		rq_finish(c, r, "Error: Parent is unavailable");
+		rq_finish(rq, r, "Error: Parent is unavailable");
 		break;
 	case RK_PINGALL:
 		buf_append(&r->group->down, &r->node, sizeof r->node);
-		rq_finish(c, r, "%s", "");
+		rq_finish(rq, r, "%s", "");
 		break;
 	case RK_PROBE:
-		rq_finish(c, r, "%s", "");
+		rq_finish(rq, r, "%s", "");
 		break;
 	}
 }
 
 /* What waits at a node whose create failed: the node never was. */
-void rq_finish_gone(struct ctl *c, struct req *r)
+void rq_finish_gone(struct requests *rq, struct req *r)
 {
 	switch (r->kind) {
 	case RK_EXEC:
-		rq_finish(c, r, "Error:%d: Not found", (int)r->node);
+		rq_finish(rq, r, "Error:%d: Not found", (int)r->node);
 		break;
 	case RK_PING:
 	case RK_KILL:
 	case RK_REMOVE:
-		rq_finish(c, r, "Error: Not found");
+		rq_finish(rq, r, "Error: Not found");
 		break;
 	case RK_CREATE:
-		rq_finish(c, r, "Error: Parent not found");
+		rq_finish(rq, r, "Error: Parent not found");
 		break;
 	default:
-		rq_finish_unavailable(c, r);
+		rq_finish_unavailable(rq, r);
 		break;
 	}
 }
@@ -192,38 +216,38 @@ void rq_finish_gone(struct ctl *c, struct req *r)
 /* ---- sending ---- */
 
 /* The path of r's messages: to its node, or for a create to the new node's parent. */
-int rq_path(struct ctl *c, struct req *r)
+int rq_path(struct requests *rq, struct req *r)
 {
 	int32_t dest = r->node;
 	if (r->path)
 		return 0;
 	if (r->kind == RK_CREATE)
 		dest = r->via;
-	size_t depth = topo_depth(c->topo, dest);
+	size_t depth = topo_depth(rq->topo, dest);
 	r->path = depth ? malloc(depth * sizeof *r->path) : NULL;
 	if (!r->path)
 		return -1;
-	r->npath = topo_path(c->topo, dest, r->path);
+	r->npath = topo_path(rq->topo, dest, r->path);
 	return 0;
 }
 
 /* Sends one message of r down its path and notes the link it leaves by: its answers are
  * taken from that link only. -1 when it cannot go. */
-int rq_send(struct ctl *c, struct req *r, uint8_t op, uint8_t flags, const void *body,
+int rq_send(struct requests *rq, struct req *r, uint8_t op, uint8_t flags, const void *body,
 		    size_t len)
 {
-	if (rq_path(c, r) < 0 || !r->npath)
+	if (rq_path(rq, r) < 0 || !r->npath)
 		return -1;
 	r->link = r->path[0];
-	return ctl_send_req(c, r->id, op, flags, r->path, r->npath, body, len);
+	return rq->ops.send(rq->ops.arg, r->id, op, flags, r->path, r->npath, body, len);
 }
 
 /* rq_send, answering r as unavailable when it cannot go. */
-int rq_send_or_fail(struct ctl *c, struct req *r, uint8_t op, uint8_t flags, const void *body,
+int rq_send_or_fail(struct requests *rq, struct req *r, uint8_t op, uint8_t flags, const void *body,
 		    size_t len)
 {
-	if (rq_send(c, r, op, flags, body, len) < 0) {
-		rq_finish_unavailable(c, r);
+	if (rq_send(rq, r, op, flags, body, len) < 0) {
+		rq_finish_unavailable(rq, r);
 		return -1;
 	}
 	return 0;
@@ -235,17 +259,17 @@ static void note_pending(struct topo_node *n, void *arg)
 		*(bool *)arg = true;
 }
 
-static bool subtree_starting(struct ctl *c, int32_t id)
+static bool subtree_starting(struct requests *rq, int32_t id)
 {
 	bool pending = false;
-	rq_walk(c, id, note_pending, &pending);
+	rq_walk(rq, id, note_pending, &pending);
 	return pending;
 }
 
 /* Sends the node's queue in order, as far as it can go now. */
-void rq_pump(struct ctl *c, struct nodeq *q)
+void rq_pump(struct requests *rq, struct nodeq *q)
 {
-	struct topo_node *n = topo_get(c->topo, q->id);
+	struct topo_node *n = topo_get(rq->topo, q->id);
 	if (!n || n->state != NODE_UP || q->held)
 		return;
 	while (q->send) {
@@ -253,7 +277,7 @@ void rq_pump(struct ctl *c, struct nodeq *q)
 		if (!r->done && !r->sent) {
 			switch (r->kind) {
 			case RK_EXEC:
-				rq_exec_pump(c, r);
+				rq_exec_pump(rq, r);
 				if (!r->done && !r->sent)
 					return;	/* waits for arguments or credit */
 				break;
@@ -261,27 +285,27 @@ void rq_pump(struct ctl *c, struct nodeq *q)
 				if (q->head != r)
 					return;	/* after the answers given before it */
 				r->sent = true;
-				rq_finish_unavailable(c, r);
+				rq_finish_unavailable(rq, r);
 				return;
 			case RK_REMOVE:
 				/* Holding the subtree must not hold a create the moves wait for. */
-				if (q->head != r || subtree_starting(c, r->node))
+				if (q->head != r || subtree_starting(rq, r->node))
 					return;
 				r->sent = true;
-				mv_remove(c, r->id, r->node);	/* answers it when done */
+				rq->ops.move_remove(rq->ops.arg, r->id, r->node);	/* answers it when done */
 				return;
 			case RK_CREATE: {
 				unsigned char body[4];
 				proto_put_i32(body, r->node);
 				r->sent = r->started = true;
-				rq_deadline_set(c, r);
-				rq_send_or_fail(c, r, OP_CREATE, 0, body, sizeof body);
+				rq_deadline_set(rq, r);
+				rq_send_or_fail(rq, r, OP_CREATE, 0, body, sizeof body);
 				break;
 			}
 			default:
 				r->sent = r->started = true;
-				rq_deadline_set(c, r);
-				rq_send_or_fail(c, r, OP_PING, 0, NULL, 0);
+				rq_deadline_set(rq, r);
+				rq_send_or_fail(rq, r, OP_PING, 0, NULL, 0);
 				break;
 			}
 		}
@@ -291,21 +315,21 @@ void rq_pump(struct ctl *c, struct nodeq *q)
 }
 
 /* Queues r at node n and sends what can go. A lost node answers at once. */
-void rq_submit(struct ctl *c, struct req *r, struct topo_node *n)
+void rq_submit(struct requests *rq, struct req *r, struct topo_node *n)
 {
 	struct nodeq *q = reqlist_nodeq(n);
 	if (!r->pending)
-		reqlist_put(c->rq, r);
+		reqlist_put(rq, r);
 	reqlist_queue_append(q, r);
 	if (n->state == NODE_LOST)
-		rq_finish_unavailable(c, r);
+		rq_finish_unavailable(rq, r);
 	else
-		rq_pump(c, q);
+		rq_pump(rq, q);
 }
 
 /* Calls fn for each request of q not yet answered. Answering one prints and retires the
  * answers queued behind it, so the queue is read first and each request looked up again. */
-void rq_queue_each(struct ctl *c, struct nodeq *q, void (*fn)(struct req *, void *),
+void rq_queue_each(struct requests *rq, struct nodeq *q, void (*fn)(struct req *, void *),
 		       void *arg)
 {
 	struct buf ids = { 0 };
@@ -315,7 +339,7 @@ void rq_queue_each(struct ctl *c, struct nodeq *q, void (*fn)(struct req *, void
 	for (size_t off = 0; off < ids.len; off += sizeof(uint32_t)) {
 		uint32_t id;
 		memcpy(&id, ids.data + off, sizeof id);
-		struct req *r = reqlist_get(c->rq, id);
+		struct req *r = reqlist_get(rq, id);
 		if (r && !r->done)
 			fn(r, arg);
 	}
@@ -326,11 +350,11 @@ static void lose_req(struct req *r, void *arg)
 {
 	struct walk *w = arg;
 	if (w->fate == GONE)
-		rq_finish_gone(w->c, r);
+		rq_finish_gone(w->rq, r);
 	else if (w->fate == KILLED && r->kind == RK_PINGALL)
-		rq_finish(w->c, r, "%s", "");
+		rq_finish(w->rq, r, "%s", "");
 	else
-		rq_finish_unavailable(w->c, r);
+		rq_finish_unavailable(w->rq, r);
 }
 
 /* Marks one node of a lost (or never created) subtree and answers what waits there. */
@@ -341,12 +365,12 @@ void rq_lose_one(struct topo_node *n, void *arg)
 	n->state = NODE_LOST;
 	if (!q)
 		return;
-	rq_queue_each(w->c, q, lose_req, w);
-	struct req *cr = q->create_req ? reqlist_get(w->c->rq, q->create_req) : NULL;
+	rq_queue_each(w->rq, q, lose_req, w);
+	struct req *cr = q->create_req ? reqlist_get(w->rq, q->create_req) : NULL;
 	if (cr && w->fate == GONE)	/* being created under a parent that never was */
-		rq_finish_gone(w->c, cr);
+		rq_finish_gone(w->rq, cr);
 	else if (cr)	/* being created under a lost parent */
-		rq_finish_unavailable(w->c, cr);
+		rq_finish_unavailable(w->rq, cr);
 }
 
 static void kill_one(struct topo_node *n, void *arg)
@@ -357,17 +381,17 @@ static void kill_one(struct topo_node *n, void *arg)
 
 void rq_node_free(struct topo_node *n, void *arg)
 {
-	struct ctl *c = arg;
+	struct requests *rq = arg;
 	struct nodeq *q = n->user;
-	hb_forget(c->hb, n->id);
+	hb_forget(rq->hb, n->id);
 	if (!q)
 		return;
-	queue_flush(c, q);	/* answers that were waiting for their turn */
+	queue_flush(rq, q);	/* answers that were waiting for their turn */
 	for (struct req *r = q->head, *next; r; r = next) {
 		next = r->qnext;
-		reqlist_retire(c->rq, r);
+		reqlist_retire(rq, r);
 	}
-	reqlist_busy(c->rq, q, false);
+	reqlist_busy(rq, q, false);
 	buf_free(&q->adopt_held);	/* those nodes were below it: they go with it */
 	free(q);
 	n->user = NULL;
@@ -376,97 +400,91 @@ void rq_node_free(struct topo_node *n, void *arg)
 /* Takes node id and its subtree out of the tree: their requests are answered (parents
  * first, so answers come top down) and their processes end by pid. */
 /* A remove waits while a node below it is starting; one has come up, or gone. */
-void rq_pump_removes_above(struct ctl *c, int32_t parent)
+void rq_pump_removes_above(struct requests *rq, int32_t parent)
 {
-	for (struct topo_node *a = topo_get(c->topo, parent); a; a = topo_get(c->topo, a->parent))
+	for (struct topo_node *a = topo_get(rq->topo, parent); a; a = topo_get(rq->topo, a->parent))
 		if (a->user && ((struct nodeq *)a->user)->send &&
 		    ((struct nodeq *)a->user)->send->kind == RK_REMOVE)
-			rq_pump(c, a->user);
+			rq_pump(rq, a->user);
 }
 
-static void remove_subtree(struct ctl *c, int32_t id, enum fate fate)
+static void remove_subtree(struct requests *rq, int32_t id, enum fate fate)
 {
-	struct walk w = { c, fate };
-	struct topo_node *n = topo_get(c->topo, id);
+	struct walk w = { rq, fate };
+	struct topo_node *n = topo_get(rq->topo, id);
 	int32_t parent = n ? n->parent : TOPO_NONE;
-	rq_walk(c, id, rq_lose_one, &w);
-	rq_walk(c, id, kill_one, NULL);
-	topo_delete(c->topo, id, rq_node_free, c);
-	rq_pump_removes_above(c, parent);
+	rq_walk(rq, id, rq_lose_one, &w);
+	rq_walk(rq, id, kill_one, NULL);
+	topo_delete(rq->topo, id, rq_node_free, rq);
+	rq_pump_removes_above(rq, parent);
 }
 
-/* Carries out removals decided while walking the tree or answering, when nothing is being
- * walked any more. Every public entry point ends here. */
-
-void rq_settle(struct ctl *c)
+/* Removals decided while walking the tree or answering are carried out here, once per event,
+ * when nothing is being walked any more. */
+void rq_settle(struct requests *rq)
 {
-	struct requests *rq = c->rq;
 	struct buf *d = &rq->doomed;
-	if (rq->walking || rq->settling)
-		return;	/* the call outside it settles */
-	rq->settling = true;
+	if (rq->walking)
+		return;	/* the walk's caller settles */
 	for (;;) {
 		if (!d->len) {
-			if (rq->admit)
-				rq_admit(c);
-			else if (!mv_start(c))
+			if (!rq->admit)
 				break;
+			rq_admit(rq);
 			continue;
 		}
 		int32_t e[2];	/* taken off the front: what this adds is handled too */
 		memcpy(e, d->data, sizeof e);
 		memmove(d->data, d->data + sizeof e, d->len - sizeof e);
 		d->len -= sizeof e;
-		struct topo_node *n = topo_get(c->topo, e[0]);
+		struct topo_node *n = topo_get(rq->topo, e[0]);
 		struct nodeq *q = n ? n->user : NULL;
 		if (!n)
 			continue;
-		if (q && q->adopt != TOPO_NONE && topo_get(c->topo, q->adopt)) {
+		if (q && q->adopt != TOPO_NONE && topo_get(rq->topo, q->adopt)) {
 			/* it never came up: the child it was to take over stays where it is */
-			topo_move(c->topo, q->adopt, q->adopt_from, 0);
+			topo_move(rq->topo, q->adopt, q->adopt_from, 0);
 			q->adopt = TOPO_NONE;
-			rq_release(c, &q->adopt_held);
+			rq_release(rq, &q->adopt_held);
 		}
-		remove_subtree(c, e[0], e[1] ? KILLED : GONE);
+		remove_subtree(rq, e[0], e[1] ? KILLED : GONE);
 	}
-	rq->settling = false;
 }
 
 /* ---- commands ---- */
 
-void rq_node_request(struct ctl *c, enum req_kind kind, int32_t id)
+void rq_node_request(struct requests *rq, enum req_kind kind, int32_t id)
 {
-	struct topo_node *n = topo_get(c->topo, id);
+	struct topo_node *n = topo_get(rq->topo, id);
 	if (!n) {
-		out_puts(c, "Error: Not found");
+		rq_puts(rq, "Error: Not found");
 		return;
 	}
 	if (kind == RK_REMOVE || kind == RK_KILL)
-		c->rq->reshaping++;	/* until its answer (finish_line) */
-	rq_submit(c, reqlist_new_req(c->rq, kind, id), n);
-	rq_settle(c);
+		rq->reshaping++;	/* until its answer (finish_line) */
+	rq_submit(rq, reqlist_new_req(rq, kind, id), n);
 }
 
-void rq_remove(struct ctl *c, int32_t id)
+void rq_remove(struct requests *rq, int32_t id)
 {
-	rq_node_request(c, RK_REMOVE, id);
+	rq_node_request(rq, RK_REMOVE, id);
 }
 
-bool rq_structure_busy(struct ctl *c)
+bool rq_structure_busy(struct requests *rq)
 {
-	return c->rq->reshaping > 0;
+	return rq->reshaping > 0;
 }
 
-void rq_kill(struct ctl *c, int32_t id)
+void rq_kill(struct requests *rq, int32_t id)
 {
-	rq_node_request(c, RK_KILL, id);
+	rq_node_request(rq, RK_KILL, id);
 }
 
 /* ---- events ---- */
 
-void rq_on_reply(struct ctl *c, int32_t from, const struct msg *m)
+void rq_on_reply(struct requests *rq, int32_t from, const struct msg *m)
 {
-	struct req *r = reqlist_get(c->rq, m->req);
+	struct req *r = reqlist_get(rq, m->req);
 	if (!r) {	/* answered already (timed out, or lost): late news is dropped */
 		log_debug("answer to request %u on link %d: not awaited, dropped", m->req, (int)from);
 		return;
@@ -474,21 +492,21 @@ void rq_on_reply(struct ctl *c, int32_t from, const struct msg *m)
 	/* A node speaks for itself: the request must have gone down this link, and the answer
 	 * must come from its node (a create's from the parent that starts it). */
 	if (r->link != from || m->id != (r->kind == RK_CREATE ? r->via : r->node)) {
-		rq_dropped(c, "answer", m->id, from);
+		rq_dropped(rq, "answer", m->id, from);
 		return;
 	}
-	struct topo_node *n = topo_get(c->topo, r->node);
+	struct topo_node *n = topo_get(rq->topo, r->node);
 	struct nodeq *q = n ? n->user : NULL;
 	if (q && m->code != REP_UNAVAIL) {
-		q->last_heard = clock_ms();
-		hb_seen(c->hb, r->node, q->last_heard);	/* any message counts as a report */
+		q->last_heard = rq_now(rq);
+		hb_seen(rq->hb, r->node, q->last_heard);	/* any message counts as a report */
 	}
 	switch (r->kind) {
 	case RK_EXEC:
-		rq_exec_answer(c, r, m);
+		rq_exec_answer(rq, r, m);
 		break;
 	case RK_CREATE:
-		rq_create_answer(c, r, m);
+		rq_create_answer(rq, r, m);
 		break;
 	case RK_PROBE:
 		if (q)
@@ -496,24 +514,23 @@ void rq_on_reply(struct ctl *c, int32_t from, const struct msg *m)
 		/* fall through */
 	default:
 		if (m->code != REP_OK)
-			rq_finish_unavailable(c, r);
+			rq_finish_unavailable(rq, r);
 		else
-			rq_finish(c, r, r->kind == RK_PING ? "Ok: 1" : "%s", "");
+			rq_finish(rq, r, r->kind == RK_PING ? "Ok: 1" : "%s", "");
 		break;
 	}
-	rq_settle(c);
 }
 
-void rq_reap(struct ctl *c)
+void rq_reap(struct requests *rq)
 {
-	reqlist_reap(c->rq);
+	reqlist_reap(rq);
 }
 
 /* ---- time ---- */
 
-size_t rq_pending(struct ctl *c)
+size_t rq_pending(struct requests *rq)
 {
-	return c->rq->count;
+	return rq->count;
 }
 
 static void fail_req(struct req *r, void *arg)
@@ -527,29 +544,33 @@ static void fail_one(struct topo_node *n, void *arg)
 		rq_queue_each(arg, n->user, fail_req, arg);
 }
 
-void rq_fail_all(struct ctl *c)
+void rq_fail_all(struct requests *rq)
 {
-	rq_walk_sorted(c, fail_one, c);
-	while (c->rq->count) {	/* what is not queued: depth-1 creates, probes */
-		for (size_t i = 0; i < c->rq->nbuckets; i++)
-			if (c->rq->table[i])
-				rq_finish_unavailable(c, c->rq->table[i]);
+	rq_walk_sorted(rq, fail_one, rq);
+	while (rq->count) {	/* what is not queued: depth-1 creates, probes */
+		for (size_t i = 0; i < rq->nbuckets; i++)
+			if (rq->table[i])
+				rq_finish_unavailable(rq, rq->table[i]);
 	}
-	rq_settle(c);
 }
 
-void rq_kill_all(struct ctl *c)
+void rq_kill_all(struct requests *rq)
 {
 	size_t n;
-	while (topo_roots(c->topo, &n), n)
-		remove_subtree(c, topo_roots(c->topo, &n)[0], KILLED);
+	while (topo_roots(rq->topo, &n), n)
+		remove_subtree(rq, topo_roots(rq->topo, &n)[0], KILLED);
 }
 
-struct requests *rq_new(struct ctl *c)
+struct requests *rq_new(struct topo *topo, struct heartbit *hb, int timeout_ms,
+			const struct rq_ops *ops)
 {
 	struct requests *rq = calloc(1, sizeof *rq);
 	if (!rq)
 		return NULL;
+	rq->topo = topo;
+	rq->hb = hb;
+	rq->timeout_ms = timeout_ms;
+	rq->ops = *ops;
 	rq->nbuckets = 256;
 	rq->table = calloc(rq->nbuckets, sizeof *rq->table);
 	rq->next_tick = INT64_MAX;
@@ -557,7 +578,6 @@ struct requests *rq_new(struct ctl *c)
 		free(rq);
 		return NULL;
 	}
-	(void)c;
 	return rq;
 }
 

@@ -19,76 +19,100 @@
 #include "buf.h"
 #include "proto.h"
 
-struct ctl;
+struct heartbit;
+struct topo;
 struct topo_node;
 
 /* A started node's time to say HELLO, and a moving node's time to arrive, at least: a
  * machine starting hundreds of processes at once is slow, not stuck. */
 #define HELLO_MIN_MS 10000
 
-struct requests *rq_new(struct ctl *c);
+/* What the engine needs from outside: the control's loop wires the real ones, unit tests
+ * fakes. Every call gets `arg`. */
+struct rq_ops {
+	/* One message down path[0..npath) (path[0]: the depth-1 node); -1 when it cannot go
+	 * (the request is then answered as unavailable). */
+	int (*send)(void *arg, uint32_t req, uint8_t op, uint8_t flags, const int32_t *path,
+		    size_t npath, const void *body, size_t len);
+	/* Starts a depth-1 node: 0 with *pid, or -1 with errno. */
+	int (*spawn)(void *arg, int32_t id, pid_t *pid);
+	/* One answer line. */
+	void (*print)(void *arg, const char *line, size_t len);
+	int64_t (*now)(void *arg);
+	/* A remove is due (moves.h, mv_remove); a list insertion's new node is up (mv_adopt). */
+	void (*move_remove)(void *arg, uint32_t req, int32_t id);
+	void (*move_adopt)(void *arg, uint32_t req, int32_t id, int32_t child, int32_t from,
+			   struct buf *held);
+	void *arg;
+};
+
+/* The engine works on the tree model `topo`, notes what it hears in `hb`, and gives up on a
+ * silent node after timeout_ms. */
+struct requests *rq_new(struct topo *topo, struct heartbit *hb, int timeout_ms,
+			const struct rq_ops *ops);
 void rq_destroy(struct requests **rq);
+/* Carries out what the last event decided: nodes taken out, creates admitted. The loop
+ * calls it once after every event it hands to the engine. */
+void rq_settle(struct requests *rq);
 
 /* Commands. Each prints exactly one answer, now or later. */
-void rq_create(struct ctl *c, int32_t id, int64_t parent);
-void rq_ping(struct ctl *c, int32_t id);
-void rq_pingall(struct ctl *c);
-void rq_kill(struct ctl *c, int32_t id);
-void rq_remove(struct ctl *c, int32_t id);
+void rq_create(struct requests *rq, int32_t id, int64_t parent);
+void rq_ping(struct requests *rq, int32_t id);
+void rq_pingall(struct requests *rq);
+void rq_kill(struct requests *rq, int32_t id);
+void rq_remove(struct requests *rq, int32_t id);
 /* exec: begin returns the id the console streams the arguments to (0: already answered);
  * feed and end with an id that is no longer pending are ignored. */
-uint32_t rq_exec_begin(struct ctl *c, int32_t id);
-void rq_exec_feed(struct ctl *c, uint32_t req, const char *data, size_t len);
-void rq_exec_end(struct ctl *c, uint32_t req);
+uint32_t rq_exec_begin(struct requests *rq, int32_t id);
+void rq_exec_feed(struct requests *rq, uint32_t req, const char *data, size_t len);
+void rq_exec_end(struct requests *rq, uint32_t req);
 /* True while a remove or kill is under way: a create or remove given now must wait for it,
  * so that it is placed in the tree as it will be (stop reading input before such a line). */
-bool rq_structure_busy(struct ctl *c);
+bool rq_structure_busy(struct requests *rq);
 /* False while the exec's arguments wait for the node to take them (stop reading input). */
-bool rq_exec_can_feed(struct ctl *c, uint32_t req);
+bool rq_exec_can_feed(struct requests *rq, uint32_t req);
 
 /* Events from the network. */
 /* `from` is the depth-1 node whose link the message came on. What a node may not say from
  * there is dropped and counted (rq_dropped). */
-void rq_on_reply(struct ctl *c, int32_t from, const struct msg *m);
-void rq_on_hello(struct ctl *c, int32_t from, int32_t id, pid_t pid, const char *endpoint);
-/* May `parent` report node id (process pid, 0: unknown) lost? */
-bool rq_may_report_lost(struct ctl *c, int32_t id, pid_t pid, int32_t parent);
-void rq_dropped(struct ctl *c, const char *what, int32_t id, int32_t from);
+void rq_on_reply(struct requests *rq, int32_t from, const struct msg *m);
+void rq_on_hello(struct requests *rq, int32_t from, int32_t id, pid_t pid, const char *endpoint);
+/* May `parent` report node id (process pid, 0: unknown) lost: its parent, or by the exit
+ * status of its process the node that started it? (The parent it moves to: moves.h.) */
+bool rq_may_report_lost(struct requests *rq, int32_t id, pid_t pid, int32_t parent);
+void rq_dropped(struct requests *rq, const char *what, int32_t id, int32_t from);
 /* For moves.c: a fresh request id; holding the requests of a subtree while it moves (the
  * nodes held are added to `held`, i32 ids) and releasing exactly those nodes afterwards
  * (holds count: a node may be part of several moves); answering a remove or create, taking
  * node `remove_node` out when told. */
-uint32_t rq_new_id(struct ctl *c);
+uint32_t rq_new_id(struct requests *rq);
 /* True while a request to id's subtree is on its way (sent, not answered): its answer may
  * still be on the old path, so the subtree must not move yet. */
-bool rq_in_flight(struct ctl *c, int32_t id);
-void rq_hold(struct ctl *c, int32_t id, struct buf *held);
+bool rq_in_flight(struct requests *rq, int32_t id);
+void rq_hold(struct requests *rq, int32_t id, struct buf *held);
 /* The node that child is under in fact, while a list insertion that put it under parent in
  * the model waits for parent to come up; else TOPO_NONE. */
-int32_t rq_adopt_from(struct ctl *c, int32_t parent, int32_t child);
-void rq_release(struct ctl *c, struct buf *held);
-void rq_answer(struct ctl *c, uint32_t req, const char *line, bool remove_node);
+int32_t rq_adopt_from(struct requests *rq, int32_t parent, int32_t child);
+void rq_release(struct requests *rq, struct buf *held);
+void rq_answer(struct requests *rq, uint32_t req, const char *line, bool remove_node);
 
 /* A message from node id: it is alive. */
-void rq_heard(struct ctl *c, int32_t id);
+void rq_heard(struct requests *rq, int32_t id);
 /* Node id (if it still is that pid; 0 matches any) is gone: it and its subtree are lost. */
-void rq_on_lost(struct ctl *c, int32_t id, pid_t pid);
+void rq_on_lost(struct requests *rq, int32_t id, pid_t pid);
 /* A process this control node started (a depth-1 node) ended. */
-void rq_on_exit(struct ctl *c, pid_t pid, const char *why);
+void rq_on_exit(struct requests *rq, pid_t pid, const char *why);
 
 /* Deadlines and liveness: run at rq_next_wake(). */
-void rq_tick(struct ctl *c, int64_t now);
-int64_t rq_next_wake(struct ctl *c);
+void rq_tick(struct requests *rq, int64_t now);
+int64_t rq_next_wake(struct requests *rq);
 /* Frees the requests answered since the last call: once per turn of the loop. */
-void rq_reap(struct ctl *c);
+void rq_reap(struct requests *rq);
 /* Requests still waiting for an answer. */
-size_t rq_pending(struct ctl *c);
+size_t rq_pending(struct requests *rq);
 /* Answers every pending request as unavailable (exit after its wait). */
-void rq_fail_all(struct ctl *c);
+void rq_fail_all(struct requests *rq);
 /* Ends every node by pid and empties the tree. */
-void rq_kill_all(struct ctl *c);
-
-/* The per-node record requests keep (topo_node.user); freed with the node. */
-void rq_node_free(struct topo_node *n, void *arg);
+void rq_kill_all(struct requests *rq);
 
 #endif

@@ -9,11 +9,8 @@
 #include <string.h>
 
 #include "buf.h"
-#include "clock.h"
-#include "control.h"
 #include "heartbit.h"
 #include "log.h"
-#include "moves.h"
 #include "proc.h"
 #include "topo.h"
 
@@ -26,136 +23,127 @@
 /* --timeout bounds the parent's answer; a process that has started gets longer to say
  * HELLO, since a machine starting hundreds of them at once is slow but not stuck (its
  * death is reported at once). */
-static void hello_deadline(struct ctl *c, struct req *r)
+static void hello_deadline(struct requests *rq, struct req *r)
 {
-	int64_t allow = c->timeout_ms > HELLO_MIN_MS ? c->timeout_ms : HELLO_MIN_MS;
-	reqlist_deadline_del(c->rq, r);
-	reqlist_deadline_in(c->rq, r, clock_ms() + allow);
+	int64_t allow = rq->timeout_ms > HELLO_MIN_MS ? rq->timeout_ms : HELLO_MIN_MS;
+	reqlist_deadline_del(rq, r);
+	reqlist_deadline_in(rq, r, rq_now(rq) + allow);
 }
 
 /* A create answered with an error must leave nothing behind: its parent may still start the
  * node later (it was stopped, say), so it is told to end and forget it. Sent on the create's
  * own path, it arrives after the create. */
-void rq_create_abort(struct ctl *c, struct req *r)
+void rq_create_abort(struct requests *rq, struct req *r)
 {
 	unsigned char body[4];
-	if (!r->started || r->via == TOPO_ROOT || rq_path(c, r) < 0 || !r->npath)
+	if (!r->started || r->via == TOPO_ROOT || rq_path(rq, r) < 0 || !r->npath)
 		return;	/* never sent, or started here: ended by pid */
 	proto_put_i32(body, r->node);
-	ctl_send_req(c, reqlist_new_id(c->rq), OP_ABORT, 0, r->path, r->npath, body, sizeof body);
+	rq->ops.send(rq->ops.arg, reqlist_new_id(rq), OP_ABORT, 0, r->path, r->npath, body, sizeof body);
 }
 
 /* Sends a create on its way: to the parent's queue, or started here for depth 1. */
-static void create_start(struct ctl *c, struct req *r)
+static void create_start(struct requests *rq, struct req *r)
 {
-	struct topo_node *n = topo_get(c->topo, r->node);
-	c->rq->spawning++;
+	struct topo_node *n = topo_get(rq->topo, r->node);
+	rq->spawning++;
 	r->admitted = true;
 	if (r->via != TOPO_ROOT) {
-		rq_submit(c, r, topo_get(c->topo, r->via));
+		rq_submit(rq, r, topo_get(rq->topo, r->via));
 		return;
 	}
 	r->sent = r->started = true;
 	size_t links;
-	topo_roots(c->topo, &links);
+	topo_roots(rq->topo, &links);
 	if (!proc_fd_room(links))	/* its link needs a descriptor here */
-		rq_finish(c, r, "Error: Cannot start node: %s", strerror(EMFILE));
-	else if (ctl_spawn(c, r->node, &n->pid) < 0)
-		rq_finish(c, r, "Error: Cannot start node: %s", strerror(errno));
+		rq_finish(rq, r, "Error: Cannot start node: %s", strerror(EMFILE));
+	else if (rq->ops.spawn(rq->ops.arg, r->node, &n->pid) < 0)
+		rq_finish(rq, r, "Error: Cannot start node: %s", strerror(errno));
 	else
-		hello_deadline(c, r);
+		hello_deadline(rq, r);
 }
 
 /* Creates waiting for a place, in the order they were given. */
-void rq_admit(struct ctl *c)
+void rq_admit(struct requests *rq)
 {
-	struct requests *rq = c->rq;
 	rq->admit = false;
 	while (rq->backlog && rq->spawning < SPAWN_WINDOW) {
 		struct req *r = rq->backlog;
 		reqlist_backlog_unlink(rq, r);
-		create_start(c, r);	/* a create is answered, and so leaves, with its node */
+		create_start(rq, r);	/* a create is answered, and so leaves, with its node */
 	}
 }
 
-void rq_create(struct ctl *c, int32_t id, int64_t parent)
+void rq_create(struct requests *rq, int32_t id, int64_t parent)
 {
-	struct requests *rq = c->rq;
 	struct topo_place place;
 	const char *err;
-	if (topo_place(c->topo, id, parent, &place, &err) < 0) {
-		out_printf(c, "Error: %s", err);
+	if (topo_place(rq->topo, id, parent, &place, &err) < 0) {
+		rq_printf(rq, "Error: %s", err);
 		return;
 	}
-	struct topo_node *n = topo_add(c->topo, id, &place);
+	struct topo_node *n = topo_add(rq->topo, id, &place);
 	if (!n)
 		fatal("out of memory");
-	struct req *r = reqlist_new_req(c->rq, RK_CREATE, id);
+	struct req *r = reqlist_new_req(rq, RK_CREATE, id);
 	r->via = place.parent;
 	reqlist_nodeq(n)->create_req = r->id;
 	reqlist_nodeq(n)->spawner = place.parent;
 	if (place.adopt != TOPO_NONE) {	/* list: the old child waits to move under it */
 		reqlist_nodeq(n)->adopt = place.adopt;
 		reqlist_nodeq(n)->adopt_from = place.parent;
-		rq_hold(c, place.adopt, &reqlist_nodeq(n)->adopt_held);
+		rq_hold(rq, place.adopt, &reqlist_nodeq(n)->adopt_held);
 	}
 	reqlist_put(rq, r);
 	reqlist_backlog_append(rq, r);
-	rq_admit(c);
-	rq_settle(c);
+	rq_admit(rq);
 }
 
-void rq_create_answer(struct ctl *c, struct req *r, const struct msg *m)
+void rq_create_answer(struct requests *rq, struct req *r, const struct msg *m)
 {
-	struct topo_node *n = topo_get(c->topo, r->node);
+	struct topo_node *n = topo_get(rq->topo, r->node);
 	int32_t pid;
 	switch (m->code) {
 	case REP_SPAWNED:
 		if (n && proto_read_i32(m, &pid) == 0 && pid > 0)
 			n->pid = pid;
-		hello_deadline(c, r);
+		hello_deadline(rq, r);
 		break;
 	case REP_UNAVAIL:
-		rq_finish_unavailable(c, r);
+		rq_finish_unavailable(rq, r);
 		break;
 	default:
 		buf_reset(&r->line);
 		buf_puts(&r->line, "Error: ");
 		buf_escape(&r->line, m->body, m->body_len > 200 ? 200 : m->body_len);
-		rq_finish_line(c, r);
+		rq_finish_line(rq, r);
 		break;
 	}
 }
 
-void rq_on_hello(struct ctl *c, int32_t from, int32_t id, pid_t pid, const char *endpoint)
+void rq_on_hello(struct requests *rq, int32_t from, int32_t id, pid_t pid, const char *endpoint)
 {
-	struct topo_node *n = topo_get(c->topo, id);
+	struct topo_node *n = topo_get(rq->topo, id);
 	struct nodeq *q = n ? n->user : NULL;
-	struct req *r = q ? reqlist_get(c->rq, q->create_req) : NULL;
-	if (n && n->state == NODE_UP && n->pid == pid && mv_on_hello(c, from, id)) {
-		rq_settle(c);	/* it has arrived at its new parent */
-		return;
-	}
+	struct req *r = q ? reqlist_get(rq, q->create_req) : NULL;
 	/* Only the process the create started, where it was placed, and once. Nothing is
 	 * killed on the word of a HELLO: a node taken out while starting is ended by pid. */
 	if (!n || n->state != NODE_PENDING || !r || !r->started || n->pid != pid ||
-	    from != topo_link_under(c->topo, id, r->via)) {
-		rq_dropped(c, "hello", id, from);
+	    from != topo_link_under(rq->topo, id, r->via)) {
+		rq_dropped(rq, "hello", id, from);
 		return;
 	}
 	n->state = NODE_UP;
 	snprintf(n->endpoint, sizeof n->endpoint, "%s", endpoint);
 	q->create_req = 0;
-	q->last_heard = clock_ms();
-	if (q->adopt != TOPO_NONE && topo_get(c->topo, q->adopt)) {
+	q->last_heard = rq_now(rq);
+	if (q->adopt != TOPO_NONE && topo_get(rq->topo, q->adopt)) {
 		/* answers the create; takes over what is held for it */
-		mv_adopt(c, r->id, id, q->adopt, q->adopt_from, &q->adopt_held);
+		rq->ops.move_adopt(rq->ops.arg, r->id, id, q->adopt, q->adopt_from, &q->adopt_held);
 		q->adopt = TOPO_NONE;
 	} else {
-		rq_finish(c, r, "Ok: %d", (int)pid);
+		rq_finish(rq, r, "Ok: %d", (int)pid);
 	}
-	rq_pump(c, q);
-	mv_node_up(c, id);	/* a move may have been waiting for it */
-	rq_pump_removes_above(c, n->parent);
-	rq_settle(c);
+	rq_pump(rq, q);
+	rq_pump_removes_above(rq, n->parent);
 }

@@ -9,11 +9,8 @@
 #include <string.h>
 
 #include "buf.h"
-#include "clock.h"
-#include "control.h"
 #include "heartbit.h"
 #include "log.h"
-#include "moves.h"
 #include "proc.h"
 #include "topo.h"
 
@@ -22,7 +19,7 @@
 #define EXEC_STAGE_MAX (1024 * 1024)	/* bytes held before input reading pauses */
 
 /* Sends what it can of an exec: pieces of EXEC_PIECE bytes within the credit window. */
-void rq_exec_pump(struct ctl *c, struct req *r)
+void rq_exec_pump(struct requests *rq, struct req *r)
 {
 	while (!r->done && r->inflight < EXEC_WINDOW) {
 		size_t avail = r->stage.len - r->stage_off;
@@ -34,12 +31,12 @@ void rq_exec_pump(struct ctl *c, struct req *r)
 		if (!r->started) {
 			struct nodeq *q = r->q;
 			if (q->outstanding++ == 0) {
-				q->quiet_since = clock_ms();
-				reqlist_busy(c->rq, q, true);
+				q->quiet_since = rq_now(rq);
+				reqlist_busy(rq, q, true);
 			}
 		}
 		r->started = true;
-		if (rq_send_or_fail(c, r, OP_EXEC, flags, r->stage.data + r->stage_off, n) < 0)
+		if (rq_send_or_fail(rq, r, OP_EXEC, flags, r->stage.data + r->stage_off, n) < 0)
 			return;
 		r->stage_off += n;
 		if (flags & EXEC_LAST) {
@@ -57,60 +54,57 @@ void rq_exec_pump(struct ctl *c, struct req *r)
 	}
 }
 
-uint32_t rq_exec_begin(struct ctl *c, int32_t id)
+uint32_t rq_exec_begin(struct requests *rq, int32_t id)
 {
-	struct topo_node *n = topo_get(c->topo, id);
+	struct topo_node *n = topo_get(rq->topo, id);
 	if (!n) {
-		out_printf(c, "Error:%d: Not found", (int)id);
+		rq_printf(rq, "Error:%d: Not found", (int)id);
 		return 0;
 	}
-	struct req *r = reqlist_new_req(c->rq, RK_EXEC, id);
+	struct req *r = reqlist_new_req(rq, RK_EXEC, id);
 	uint32_t rid = r->id;
-	rq_submit(c, r, n);
-	rq_settle(c);
+	rq_submit(rq, r, n);
 	return rid;
 }
 
-void rq_exec_feed(struct ctl *c, uint32_t req, const char *data, size_t len)
+void rq_exec_feed(struct requests *rq, uint32_t req, const char *data, size_t len)
 {
-	struct req *r = reqlist_get(c->rq, req);
+	struct req *r = reqlist_get(rq, req);
 	if (!r || r->ended)
 		return;
 	if (buf_append(&r->stage, data, len) < 0)
 		fatal("out of memory");
 	if (r->q->send == r)
-		rq_pump(c, r->q);
-	rq_settle(c);
+		rq_pump(rq, r->q);
 }
 
-void rq_exec_end(struct ctl *c, uint32_t req)
+void rq_exec_end(struct requests *rq, uint32_t req)
 {
-	struct req *r = reqlist_get(c->rq, req);
+	struct req *r = reqlist_get(rq, req);
 	if (!r || r->ended)
 		return;
 	r->ended = true;
-	rq_pump(c, r->q);
-	rq_settle(c);
+	rq_pump(rq, r->q);
 }
 
-bool rq_exec_can_feed(struct ctl *c, uint32_t req)
+bool rq_exec_can_feed(struct requests *rq, uint32_t req)
 {
-	struct req *r = reqlist_get(c->rq, req);
+	struct req *r = reqlist_get(rq, req);
 	return !r || r->stage.len - r->stage_off < EXEC_STAGE_MAX;
 }
 
-void rq_exec_answer(struct ctl *c, struct req *r, const struct msg *m)
+void rq_exec_answer(struct requests *rq, struct req *r, const struct msg *m)
 {
 	switch (m->code) {
 	case REP_CREDIT:
 		if (r->inflight)
 			r->inflight--;
 		if (r->q->send == r)
-			rq_pump(c, r->q);
+			rq_pump(rq, r->q);
 		return;
 	case REP_UNAVAIL:
 		log_debug("request %u to %d: a hop could not reach it", r->id, (int)r->node);
-		rq_finish_unavailable(c, r);
+		rq_finish_unavailable(rq, r);
 		return;
 	}
 	/* Results can be long (search positions): built without a fixed-size buffer. */
@@ -120,5 +114,5 @@ void rq_exec_answer(struct ctl *c, struct req *r, const struct msg *m)
 		buf_puts(&r->line, ": ");
 		buf_escape(&r->line, m->body, m->body_len);	/* one answer, one line */
 	}
-	rq_finish_line(c, r);
+	rq_finish_line(rq, r);
 }

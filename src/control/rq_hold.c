@@ -10,11 +10,8 @@
 #include <string.h>
 
 #include "buf.h"
-#include "clock.h"
-#include "control.h"
 #include "heartbit.h"
 #include "log.h"
-#include "moves.h"
 #include "proc.h"
 #include "topo.h"
 
@@ -38,33 +35,33 @@ static void note_in_flight(struct topo_node *n, void *arg)
 		*(bool *)arg = true;
 }
 
-bool rq_in_flight(struct ctl *c, int32_t id)
+bool rq_in_flight(struct requests *rq, int32_t id)
 {
 	bool busy = false;
-	if (topo_get(c->topo, id))
-		rq_walk(c, id, note_in_flight, &busy);
+	if (topo_get(rq->topo, id))
+		rq_walk(rq, id, note_in_flight, &busy);
 	return busy;
 }
 
-int32_t rq_adopt_from(struct ctl *c, int32_t parent, int32_t child)
+int32_t rq_adopt_from(struct requests *rq, int32_t parent, int32_t child)
 {
-	struct topo_node *p = topo_get(c->topo, parent);
+	struct topo_node *p = topo_get(rq->topo, parent);
 	struct nodeq *q = p ? p->user : NULL;
 	return q && q->adopt == child ? q->adopt_from : TOPO_NONE;
 }
 
-void rq_hold(struct ctl *c, int32_t id, struct buf *held)
+void rq_hold(struct requests *rq, int32_t id, struct buf *held)
 {
-	if (topo_get(c->topo, id))
-		rq_walk(c, id, hold_one, held);
+	if (topo_get(rq->topo, id))
+		rq_walk(rq, id, hold_one, held);
 }
 
-void rq_release(struct ctl *c, struct buf *held)
+void rq_release(struct requests *rq, struct buf *held)
 {
 	for (size_t off = 0; off < held->len; off += sizeof(int32_t)) {
 		int32_t id;
 		memcpy(&id, held->data + off, sizeof id);
-		struct topo_node *n = topo_get(c->topo, id);
+		struct topo_node *n = topo_get(rq->topo, id);
 		struct nodeq *q = n ? n->user : NULL;
 		if (!q || !q->held || --q->held)
 			continue;
@@ -73,19 +70,17 @@ void rq_release(struct ctl *c, struct buf *held)
 			r->path = NULL;
 			r->npath = 0;
 		}
-		rq_pump(c, q);
+		rq_pump(rq, q);
 	}
 	buf_free(held);
-	rq_settle(c);
 }
 
-void rq_answer(struct ctl *c, uint32_t req, const char *line, bool remove_node)
+void rq_answer(struct requests *rq, uint32_t req, const char *line, bool remove_node)
 {
-	struct req *r = reqlist_get(c->rq, req);
+	struct req *r = reqlist_get(rq, req);
 	if (r) {	/* else answered already: its node was lost meanwhile */
 		if (remove_node)
-			rq_doom(c, r->node, true);
-		rq_finish(c, r, "%s", line);
+			rq_doom(rq, r->node, true);
+		rq_finish(rq, r, "%s", line);
 	}
-	rq_settle(c);
 }

@@ -9,11 +9,8 @@
 #include <string.h>
 
 #include "buf.h"
-#include "clock.h"
-#include "control.h"
 #include "heartbit.h"
 #include "log.h"
-#include "moves.h"
 #include "proc.h"
 #include "topo.h"
 
@@ -23,35 +20,34 @@ struct find_pid {
 };
 
 struct pingall_walk {
-	struct ctl *c;
+	struct requests *rq;
 	struct pingall *g;
 };
 
-void rq_ping(struct ctl *c, int32_t id)
+void rq_ping(struct requests *rq, int32_t id)
 {
-	rq_node_request(c, RK_PING, id);
+	rq_node_request(rq, RK_PING, id);
 }
 
 static void pingall_one(struct topo_node *n, void *arg)
 {
 	struct pingall_walk *w = arg;
-	struct req *r = reqlist_new_req(w->c->rq, RK_PINGALL, n->id);
+	struct req *r = reqlist_new_req(w->rq, RK_PINGALL, n->id);
 	r->group = w->g;
 	w->g->waiting++;
-	rq_submit(w->c, r, n);
+	rq_submit(w->rq, r, n);
 }
 
-void rq_pingall(struct ctl *c)
+void rq_pingall(struct requests *rq)
 {
 	struct pingall *g = calloc(1, sizeof *g);
 	if (!g)
 		fatal("out of memory");
 	g->waiting = 1;	/* held until every probe is out */
-	struct pingall_walk w = { c, g };
-	rq_walk_sorted(c, pingall_one, &w);
+	struct pingall_walk w = { rq, g };
+	rq_walk_sorted(rq, pingall_one, &w);
 	if (--g->waiting == 0)
-		rq_pingall_done(c, g);
-	rq_settle(c);
+		rq_pingall_done(rq, g);
 }
 
 static int cmp_id(const void *a, const void *b)
@@ -62,7 +58,7 @@ static int cmp_id(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-void rq_pingall_done(struct ctl *c, struct pingall *g)
+void rq_pingall_done(struct requests *rq, struct pingall *g)
 {
 	size_t n = g->down.len / sizeof(int32_t);
 	struct buf line = { 0 };
@@ -74,40 +70,38 @@ void rq_pingall_done(struct ctl *c, struct pingall *g)
 		memcpy(&id, g->down.data + i * sizeof id, sizeof id);
 		buf_printf(&line, i ? ";%d" : "%d", (int)id);
 	}
-	out_line(c, line.data, line.len);
+	rq_print(rq, line.data, line.len);
 	buf_free(&line);
 	buf_free(&g->down);
 	free(g);
 }
 
-void rq_heard(struct ctl *c, int32_t id)
+void rq_heard(struct requests *rq, int32_t id)
 {
-	struct topo_node *n = topo_get(c->topo, id);
+	struct topo_node *n = topo_get(rq->topo, id);
 	if (n && n->user)
-		((struct nodeq *)n->user)->last_heard = clock_ms();
+		((struct nodeq *)n->user)->last_heard = rq_now(rq);
 }
 
-void rq_on_lost(struct ctl *c, int32_t id, pid_t pid)
+void rq_on_lost(struct requests *rq, int32_t id, pid_t pid)
 {
-	struct topo_node *n = topo_get(c->topo, id);
+	struct topo_node *n = topo_get(rq->topo, id);
 	if (!n || n->state == NODE_LOST || (pid && n->pid != pid))
 		return;	/* stale news of a node taken out (and maybe created again) */
 	log_debug("node %d lost", (int)id);
-	struct walk w = { c, LOST };
-	rq_walk(c, id, rq_lose_one, &w);
-	mv_on_lost(c);	/* a move of it, or to below it, is over */
-	rq_settle(c);
+	struct walk w = { rq, LOST };
+	rq_walk(rq, id, rq_lose_one, &w);
 }
 
-bool rq_may_report_lost(struct ctl *c, int32_t id, pid_t pid, int32_t parent)
+bool rq_may_report_lost(struct requests *rq, int32_t id, pid_t pid, int32_t parent)
 {
-	struct topo_node *n = topo_get(c->topo, id);
+	struct topo_node *n = topo_get(rq->topo, id);
 	struct nodeq *q = n ? n->user : NULL;
 	if (!n)
 		return false;
 	/* Its parent, the parent it is moving to, or (by the exit status of its process) the
 	 * node that started it. */
-	return n->parent == parent || mv_destination(c, id) == parent ||
+	return n->parent == parent ||
 	       (pid && pid == n->pid && q && q->spawner == parent);
 }
 
@@ -118,34 +112,33 @@ static void match_pid(struct topo_node *n, void *arg)
 		f->found = n;
 }
 
-void rq_on_exit(struct ctl *c, pid_t pid, const char *why)
+void rq_on_exit(struct requests *rq, pid_t pid, const char *why)
 {
 	/* One of the depth-1 nodes started here, or an orphan whose starter is gone: as a
 	 * subreaper this process is then its parent. */
 	struct find_pid f = { pid, NULL };
-	rq_walk(c, TOPO_ROOT, match_pid, &f);
+	rq_walk(rq, TOPO_ROOT, match_pid, &f);
 	struct topo_node *n = f.found;
 	if (!n)
 		return;	/* taken out already */
 	struct nodeq *q = n->user;
-	struct req *r = q ? reqlist_get(c->rq, q->create_req) : NULL;
+	struct req *r = q ? reqlist_get(rq, q->create_req) : NULL;
 	if (n->state == NODE_PENDING && r)
-		rq_finish(c, r, "Error: Cannot start node: %s", why);
+		rq_finish(rq, r, "Error: Cannot start node: %s", why);
 	else
-		rq_on_lost(c, n->id, pid);
-	rq_settle(c);
+		rq_on_lost(rq, n->id, pid);
 }
 
-void rq_dropped(struct ctl *c, const char *what, int32_t id, int32_t from)
+void rq_dropped(struct requests *rq, const char *what, int32_t id, int32_t from)
 {
-	c->rq->dropped++;
+	rq->dropped++;
 	log_debug("%s naming node %d on link %d: not from where it may come, dropped (%lu so far)",
-		  what, (int)id, (int)from, c->rq->dropped);
+		  what, (int)id, (int)from, rq->dropped);
 }
 
-static int64_t tick_period(struct ctl *c)
+static int64_t tick_period(struct requests *rq)
 {
-	int64_t p = c->timeout_ms / 8;
+	int64_t p = rq->timeout_ms / 8;
 	return p < 5 ? 5 : p;
 }
 
@@ -157,61 +150,58 @@ static void fail_started_exec(struct req *r, void *arg)
 
 /* A node with execs outstanding and silent for a while gets a probe; silent for --timeout,
  * its requests fail. Being busy is not silence: the node's loop answers probes. */
-static void check_busy(struct ctl *c, struct nodeq *q, int64_t now)
+static void check_busy(struct requests *rq, struct nodeq *q, int64_t now)
 {
 	int64_t since = q->last_heard > q->quiet_since ? q->last_heard : q->quiet_since;
 	int64_t silent = now - since;
-	if (silent >= c->timeout_ms) {
+	if (silent >= rq->timeout_ms) {
 		log_debug("node %d silent for %lld ms", (int)q->id, (long long)silent);
-		rq_queue_each(c, q, fail_started_exec, c);
+		rq_queue_each(rq, q, fail_started_exec, rq);
 		return;
 	}
-	if (silent >= c->timeout_ms / 2 && (!q->probe || now - q->probe_at >= c->timeout_ms / 2)) {
+	if (silent >= rq->timeout_ms / 2 && (!q->probe || now - q->probe_at >= rq->timeout_ms / 2)) {
 		if (q->probe) {	/* lost on the way (a hop ended): forget it */
-			struct req *old = reqlist_get(c->rq, q->probe);
+			struct req *old = reqlist_get(rq, q->probe);
 			q->probe = 0;
 			if (old)
-				rq_finish(c, old, "%s", "");
+				rq_finish(rq, old, "%s", "");
 		}
 		q->probe_at = now;
-		struct topo_node *n = topo_get(c->topo, q->id);
-		struct req *r = reqlist_new_req(c->rq, RK_PROBE, q->id);
-		reqlist_put(c->rq, r);
+		struct topo_node *n = topo_get(rq->topo, q->id);
+		struct req *r = reqlist_new_req(rq, RK_PROBE, q->id);
+		reqlist_put(rq, r);
 		q->probe = r->id;
 		r->sent = r->started = true;
-		if (n && rq_send(c, r, OP_PING, 0, NULL, 0) == 0)
+		if (n && rq_send(rq, r, OP_PING, 0, NULL, 0) == 0)
 			return;
 		q->probe = 0;
-		rq_finish(c, r, "%s", "");
+		rq_finish(rq, r, "%s", "");
 	}
 }
 
-void rq_tick(struct ctl *c, int64_t now)
+void rq_tick(struct requests *rq, int64_t now)
 {
-	struct requests *rq = c->rq;
 	while (rq->dhead && rq->dhead->deadline <= now) {
 		struct req *r = rq->dhead;
-		struct topo_node *n = topo_get(c->topo, r->node);
+		struct topo_node *n = topo_get(rq->topo, r->node);
 		if (r->kind == RK_CREATE && n && n->pid) {
 			proc_kill(n->pid, n->id);
-			rq_finish(c, r, "Error: Cannot start node: no answer from it");
+			rq_finish(rq, r, "Error: Cannot start node: no answer from it");
 		} else {
-			rq_finish_unavailable(c, r);
+			rq_finish_unavailable(rq, r);
 		}
 	}
 	for (struct nodeq *q = rq->busy, *next; q; q = next) {
 		next = q->bnext;
-		check_busy(c, q, now);
+		check_busy(rq, q, now);
 	}
-	rq->next_tick = rq->busy ? now + tick_period(c) : INT64_MAX;
-	rq_settle(c);
+	rq->next_tick = rq->busy ? now + tick_period(rq) : INT64_MAX;
 }
 
-int64_t rq_next_wake(struct ctl *c)
+int64_t rq_next_wake(struct requests *rq)
 {
-	struct requests *rq = c->rq;
 	int64_t wake = rq->dhead ? rq->dhead->deadline : INT64_MAX;
 	if (rq->busy && rq->next_tick == INT64_MAX)
-		rq->next_tick = clock_ms() + tick_period(c);
+		rq->next_tick = rq_now(rq) + tick_period(rq);
 	return rq->next_tick < wake ? rq->next_tick : wake;
 }

@@ -1,5 +1,5 @@
-/* The terminal command table: every command and every bad form of it, against a recording
- * stand-in for the request layer (commands.c only parses and dispatches). */
+/* The terminal command table: every command and every bad form of it, against recording
+ * stand-ins for the request engine and the output (commands.c only parses and dispatches). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -10,8 +10,9 @@
 #include <string.h>
 
 #include "buf.h"
-#include "control.h"
-#include "requests.h"
+#include "commands.h"
+#include "output.h"
+#include "topo.h"
 
 static struct buf calls;	/* what the commands did, one line each */
 
@@ -27,80 +28,80 @@ static void record(const char *fmt, ...)
 	buf_puts(&calls, "\n");
 }
 
-void out_line(struct ctl *c, const char *line, size_t len)
-{
-	record("%.*s", (int)len, line);
-}
-
-void out_puts(struct ctl *c, const char *line)
-{
-	record("%s", line);
-}
-
-void out_printf(struct ctl *c, const char *fmt, ...)
-{
-	char tmp[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(tmp, sizeof tmp, fmt, ap);
-	va_end(ap);
-	record("%s", tmp);
-}
-
-void ctl_begin_exit(struct ctl *c)
-{
-	record("exit");
-}
-
-void ctl_heartbit(struct ctl *c, int32_t ms)
-{
-	record("heartbit %d", (int)ms);
-}
-
-static bool structure_busy;
-
-bool rq_structure_busy(struct ctl *c)
-{
-	return structure_busy;
-}
-
-void rq_create(struct ctl *c, int32_t id, int64_t parent)
+static void rec_create(void *arg, int32_t id, int64_t parent)
 {
 	record("create %d %lld", (int)id, (long long)parent);
 }
 
-void rq_ping(struct ctl *c, int32_t id)
+static void rec_ping(void *arg, int32_t id)
 {
 	record("ping %d", (int)id);
 }
 
-void rq_pingall(struct ctl *c)
+static void rec_pingall(void *arg)
 {
 	record("pingall");
 }
 
-void rq_kill(struct ctl *c, int32_t id)
+static void rec_kill(void *arg, int32_t id)
 {
 	record("kill %d", (int)id);
 }
 
-void rq_remove(struct ctl *c, int32_t id)
+static void rec_remove(void *arg, int32_t id)
 {
 	record("remove %d", (int)id);
 }
 
-uint32_t rq_exec_begin(struct ctl *c, int32_t id)
+static uint32_t rec_exec_begin(void *arg, int32_t id)
 {
 	record("exec %d", (int)id);
 	return 77;
 }
 
-void rq_exec_feed(struct ctl *c, uint32_t req, const char *data, size_t len)
+static void rec_exec_feed(void *arg, uint32_t req, const char *data, size_t len)
 {
 	record("feed %u [%.*s]", req, (int)len, data);
 }
 
-static struct ctl ctl;
+static bool structure_busy;
+
+static bool rec_structure_busy(void *arg)
+{
+	return structure_busy;
+}
+
+static void rec_heartbit(void *arg, int32_t ms)
+{
+	record("heartbit %d", (int)ms);
+}
+
+static void rec_quit(void *arg)
+{
+	record("exit");
+}
+
+/* Answers printed by the commands themselves come here instead of stdout. */
+static bool rec_line(void *arg, const char *line, size_t len)
+{
+	record("%.*s", (int)len, line);
+	return true;
+}
+
+static const struct cmd_ops ops = { rec_create, rec_ping, rec_pingall, rec_kill, rec_remove,
+				    rec_exec_begin, rec_exec_feed, rec_structure_busy,
+				    rec_heartbit, rec_quit, NULL };
+static struct output recorded = { false, rec_line, NULL };
+static struct topo *topo;
+static struct commands *cm;
+
+/* The command table for exec set `set`. */
+static void use_set(const struct cmdset *set)
+{
+	cmd_destroy(&cm);
+	cm = cmd_new(topo, TOPO_TREE, set, &recorded, &ops);
+	assert_non_null(cm);
+}
 
 /* Runs one line; returns what happened, streaming state appended. */
 static const char *run(const char *line, bool complete)
@@ -108,21 +109,24 @@ static const char *run(const char *line, bool complete)
 	uint32_t req = 0;
 	int extra = -1;
 	buf_reset(&calls);
-	if (cmd_line(&ctl, line, strlen(line), complete, &req, &extra))
+	if (cmd_line(cm, line, strlen(line), complete, &req, &extra))
 		record("stream %u extra %d", req, extra);
 	return calls.len ? calls.data : "";
 }
 
 static int setup(void **state)
 {
-	ctl.set = &cmdset_sum;
-	ctl.kind = TOPO_TREE;
+	topo = topo_new(TOPO_TREE);
+	assert_non_null(topo);
+	use_set(&cmdset_sum);
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	buf_free(&calls);
+	cmd_destroy(&cm);
+	topo_destroy(&topo);
 	return 0;
 }
 
@@ -179,12 +183,12 @@ static void test_exec(void **state)
 	/* a head that ends right after the id might have cut it */
 	assert_string_equal(run("exec 12", false), "Error: Line too long\n");
 	/* search: a bare exec takes the next two lines */
-	ctl.set = &cmdset_search;
+	use_set(&cmdset_search);
 	assert_string_equal(run("exec 4", true), "exec 4\nfeed 77 []\nstream 77 extra 2\n");
 	assert_string_equal(run("exec 4  ", true), "exec 4\nfeed 77 [  ]\nstream 77 extra 2\n");
 	assert_string_equal(run("exec 4 abab ab", true),
 			    "exec 4\nfeed 77 [ abab ab]\nstream 77 extra 0\n");
-	ctl.set = &cmdset_sum;
+	use_set(&cmdset_sum);
 }
 
 static void test_bad_lines(void **state)
@@ -206,14 +210,14 @@ static void test_bad_lines(void **state)
 static void test_waits_for_remove(void **state)
 {
 	structure_busy = true;
-	assert_true(cmd_waits(&ctl, "create 5", 8));
-	assert_true(cmd_waits(&ctl, " remove 5", 9));
-	assert_false(cmd_waits(&ctl, "exec 5 1 1", 10));
-	assert_false(cmd_waits(&ctl, "ping 5", 6));
-	assert_false(cmd_waits(&ctl, "kill 5", 6));
+	assert_true(cmd_waits(cm, "create 5", 8));
+	assert_true(cmd_waits(cm, " remove 5", 9));
+	assert_false(cmd_waits(cm, "exec 5 1 1", 10));
+	assert_false(cmd_waits(cm, "ping 5", 6));
+	assert_false(cmd_waits(cm, "kill 5", 6));
 	structure_busy = false;
-	assert_false(cmd_waits(&ctl, "create 5", 8));
-	assert_false(cmd_waits(&ctl, "remove 5", 8));
+	assert_false(cmd_waits(cm, "create 5", 8));
+	assert_false(cmd_waits(cm, "remove 5", 8));
 }
 
 static void test_help(void **state)

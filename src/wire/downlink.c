@@ -1,0 +1,55 @@
+/* downlink.c - the ROUTER to a process's children and its probing (downlink.h). */
+#include "downlink.h"
+
+#include <errno.h>
+#include <zmq.h>
+
+#include "clock.h"
+
+int downlink_open(struct downlink *dl, void *ctx, const char *name)
+{
+	dl->mon = NULL;
+	dl->reprobe.next = INT64_MAX;
+	dl->reprobe.step = 0;
+	dl->sock = link_router(ctx, dl->endpoint, sizeof dl->endpoint);
+	if (!dl->sock)
+		return -1;
+	dl->mon = link_monitor(ctx, dl->sock, name, ZMQ_EVENT_DISCONNECTED);
+	return dl->mon ? 0 : -1;
+}
+
+void downlink_close(struct downlink *dl)
+{
+	link_unmonitor(dl->sock, &dl->mon);
+	link_close(&dl->sock);
+}
+
+int downlink_send_req(struct downlink *dl, uint32_t req, uint8_t op, uint8_t flags,
+		      const int32_t *path, size_t npath, const void *body, size_t len)
+{
+	if (proto_send_req(dl->sock, path[0], req, op, flags, path, npath, body, len) == 0)
+		return 0;
+	if (errno == EHOSTUNREACH)
+		reprobe_start(&dl->reprobe, clock_ms());
+	return -1;
+}
+
+void downlink_watch(struct downlink *dl, int64_t now)
+{
+	reprobe_watch(&dl->reprobe, dl->mon, now);
+}
+
+int64_t downlink_next_probe(const struct downlink *dl)
+{
+	return dl->reprobe.next;
+}
+
+bool downlink_probe_due(struct downlink *dl, int64_t now)
+{
+	return reprobe_due(&dl->reprobe, now);
+}
+
+int downlink_probe(struct downlink *dl, int32_t child)
+{
+	return proto_send_probe(dl->sock, child) < 0 && errno == EHOSTUNREACH ? -1 : 0;
+}
