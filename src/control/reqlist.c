@@ -7,94 +7,79 @@
 
 #include "log.h"
 
+int reqlist_init(struct reqlist *l)
+{
+	*l = (struct reqlist){ 0 };
+	TAILQ_INIT(&l->deadlines);
+	TAILQ_INIT(&l->busy);
+	TAILQ_INIT(&l->backlog);
+	TAILQ_INIT(&l->retired);
+	return idmap_init(&l->table);
+}
+
+void reqlist_free(struct reqlist *l)
+{
+	reqlist_reap(l);
+	idmap_free(&l->table);
+}
+
 bool reqlist_ordered(const struct req *r)
 {
 	return r->kind == RK_EXEC || r->kind == RK_PING || r->kind == RK_KILL ||
 	       r->kind == RK_REMOVE;
 }
 
-struct req *reqlist_get(struct requests *rq, uint32_t id)
+struct req *reqlist_get(struct reqlist *l, uint32_t id)
 {
-	for (struct req *r = rq->table[id & (rq->nbuckets - 1)]; r; r = r->hnext)
-		if (r->id == id)
-			return r;
-	return NULL;
+	return idmap_get(&l->table, id);
 }
 
-static void table_grow(struct requests *rq)
+void reqlist_put(struct reqlist *l, struct req *r)
 {
-	size_t n = rq->nbuckets * 2;
-	struct req **t = calloc(n, sizeof *t);
-	if (!t)
-		return;	/* longer chains, still correct */
-	for (size_t i = 0; i < rq->nbuckets; i++) {
-		for (struct req *r = rq->table[i], *next; r; r = next) {
-			next = r->hnext;
-			r->hnext = t[r->id & (n - 1)];
-			t[r->id & (n - 1)] = r;
-		}
-	}
-	free(rq->table);
-	rq->table = t;
-	rq->nbuckets = n;
-}
-
-void reqlist_put(struct requests *rq, struct req *r)
-{
-	if (rq->count >= rq->nbuckets)
-		table_grow(rq);
-	struct req **b = &rq->table[r->id & (rq->nbuckets - 1)];
-	r->hnext = *b;
-	*b = r;
+	if (idmap_put(&l->table, r->id, r) < 0)
+		fatal("out of memory");
 	r->pending = true;
-	rq->count++;
 }
 
-void reqlist_del(struct requests *rq, struct req *r)
+void reqlist_del(struct reqlist *l, struct req *r)
 {
 	if (!r->pending)
 		return;
-	for (struct req **p = &rq->table[r->id & (rq->nbuckets - 1)]; *p; p = &(*p)->hnext) {
-		if (*p == r) {
-			*p = r->hnext;
-			break;
-		}
-	}
+	idmap_del(&l->table, r->id);
 	r->pending = false;
-	rq->count--;
+}
+
+size_t reqlist_count(const struct reqlist *l)
+{
+	return l->table.count;
+}
+
+struct req *reqlist_any(const struct reqlist *l)
+{
+	for (size_t i = 0; l->table.count && i < idmap_slots(&l->table); i++)
+		if (idmap_at(&l->table, i))
+			return idmap_at(&l->table, i);
+	return NULL;
 }
 
 /* Nearly every deadline is now + --timeout, so an insertion stops at the tail. */
-void reqlist_deadline_in(struct requests *rq, struct req *r, int64_t at)
+void reqlist_deadline_in(struct reqlist *l, struct req *r, int64_t at)
 {
-	struct req *after = rq->dtail;
+	struct req *after = TAILQ_LAST(&l->deadlines, req_list);
 	while (after && after->deadline > at)
-		after = after->dprev;
+		after = TAILQ_PREV(after, req_list, dlink);
 	r->deadline = at;
-	r->dprev = after;
-	r->dnext = after ? after->dnext : rq->dhead;
-	if (r->dnext)
-		r->dnext->dprev = r;
-	else
-		rq->dtail = r;
 	if (after)
-		after->dnext = r;
+		TAILQ_INSERT_AFTER(&l->deadlines, after, r, dlink);
 	else
-		rq->dhead = r;
+		TAILQ_INSERT_HEAD(&l->deadlines, r, dlink);
 }
 
-void reqlist_deadline_del(struct requests *rq, struct req *r)
+void reqlist_deadline_del(struct reqlist *l, struct req *r)
 {
 	if (r->deadline == INT64_MAX)
 		return;
-	if (r->dprev)
-		r->dprev->dnext = r->dnext;
-	else
-		rq->dhead = r->dnext;
-	if (r->dnext)
-		r->dnext->dprev = r->dprev;
-	else
-		rq->dtail = r->dprev;
+	TAILQ_REMOVE(&l->deadlines, r, dlink);
 	r->deadline = INT64_MAX;
 }
 
@@ -105,6 +90,7 @@ struct nodeq *reqlist_nodeq(struct topo_node *n)
 		if (!q)
 			fatal("out of memory");
 		q->id = n->id;
+		TAILQ_INIT(&q->queue);
 		q->adopt = q->adopt_from = TOPO_NONE;
 		q->spawner = TOPO_NONE;
 		n->user = q;
@@ -112,37 +98,21 @@ struct nodeq *reqlist_nodeq(struct topo_node *n)
 	return n->user;
 }
 
-void reqlist_busy(struct requests *rq, struct nodeq *q, bool busy)
+void reqlist_busy(struct reqlist *l, struct nodeq *q, bool busy)
 {
 	if (q->busy == busy)
 		return;
 	q->busy = busy;
-	if (busy) {
-		q->bprev = NULL;
-		q->bnext = rq->busy;
-		if (rq->busy)
-			rq->busy->bprev = q;
-		rq->busy = q;
-		return;
-	}
-	if (q->bprev)
-		q->bprev->bnext = q->bnext;
+	if (busy)
+		TAILQ_INSERT_HEAD(&l->busy, q, blink);
 	else
-		rq->busy = q->bnext;
-	if (q->bnext)
-		q->bnext->bprev = q->bprev;
+		TAILQ_REMOVE(&l->busy, q, blink);
 }
 
 void reqlist_queue_append(struct nodeq *q, struct req *r)
 {
 	r->q = q;
-	r->qnext = NULL;
-	r->qprev = q->tail;
-	if (q->tail)
-		q->tail->qnext = r;
-	else
-		q->head = r;
-	q->tail = r;
+	TAILQ_INSERT_TAIL(&q->queue, r, qlink);
 	if (!q->send)
 		q->send = r;
 }
@@ -150,31 +120,24 @@ void reqlist_queue_append(struct nodeq *q, struct req *r)
 void reqlist_queue_unlink(struct nodeq *q, struct req *r)
 {
 	if (q->send == r)
-		q->send = r->qnext;
-	if (r->qprev)
-		r->qprev->qnext = r->qnext;
-	else
-		q->head = r->qnext;
-	if (r->qnext)
-		r->qnext->qprev = r->qprev;
-	else
-		q->tail = r->qprev;
+		q->send = TAILQ_NEXT(r, qlink);
+	TAILQ_REMOVE(&q->queue, r, qlink);
 	r->q = NULL;
 }
 
-uint32_t reqlist_new_id(struct requests *rq)
+uint32_t reqlist_new_id(struct reqlist *l)
 {
-	if (++rq->next_id == 0)
-		rq->next_id = 1;	/* 0 means "no request" */
-	return rq->next_id;
+	if (++l->next_id == 0)
+		l->next_id = 1;	/* 0 means "no request" */
+	return l->next_id;
 }
 
-struct req *reqlist_new_req(struct requests *rq, enum req_kind kind, int32_t node)
+struct req *reqlist_new_req(struct reqlist *l, enum req_kind kind, int32_t node)
 {
 	struct req *r = calloc(1, sizeof *r);
 	if (!r)
 		fatal("out of memory");
-	r->id = reqlist_new_id(rq);
+	r->id = reqlist_new_id(l);
 	r->kind = kind;
 	r->node = node;
 	r->link = TOPO_NONE;
@@ -182,19 +145,18 @@ struct req *reqlist_new_req(struct requests *rq, enum req_kind kind, int32_t nod
 	return r;
 }
 
-void reqlist_retire(struct requests *rq, struct req *r)
+void reqlist_retire(struct reqlist *l, struct req *r)
 {
-	reqlist_del(rq, r);
-	reqlist_deadline_del(rq, r);
-	r->hnext = rq->retired;
-	rq->retired = r;
+	reqlist_del(l, r);
+	reqlist_deadline_del(l, r);
+	TAILQ_INSERT_TAIL(&l->retired, r, rlink);
 }
 
-void reqlist_reap(struct requests *rq)
+void reqlist_reap(struct reqlist *l)
 {
-	while (rq->retired) {
-		struct req *r = rq->retired;
-		rq->retired = r->hnext;
+	struct req *r;
+	while ((r = TAILQ_FIRST(&l->retired))) {
+		TAILQ_REMOVE(&l->retired, r, rlink);
 		free(r->path);
 		buf_free(&r->stage);
 		buf_free(&r->line);
@@ -202,26 +164,16 @@ void reqlist_reap(struct requests *rq)
 	}
 }
 
-void reqlist_backlog_unlink(struct requests *rq, struct req *r)
+void reqlist_backlog_append(struct reqlist *l, struct req *r)
 {
-	if (r->qprev)
-		r->qprev->qnext = r->qnext;
-	else
-		rq->backlog = r->qnext;
-	if (r->qnext)
-		r->qnext->qprev = r->qprev;
-	else
-		rq->backlog_tail = r->qprev;
-	r->qprev = r->qnext = NULL;
+	TAILQ_INSERT_TAIL(&l->backlog, r, qlink);
+	r->in_backlog = true;
 }
 
-void reqlist_backlog_append(struct requests *rq, struct req *r)
+void reqlist_backlog_unlink(struct reqlist *l, struct req *r)
 {
-	r->qprev = rq->backlog_tail;
-	r->qnext = NULL;
-	if (rq->backlog_tail)
-		rq->backlog_tail->qnext = r;
-	else
-		rq->backlog = r;
-	rq->backlog_tail = r;
+	if (!r->in_backlog)
+		return;
+	TAILQ_REMOVE(&l->backlog, r, qlink);
+	r->in_backlog = false;
 }

@@ -1,4 +1,5 @@
-/* reqlist.h - the control node's request record and its lists; private to requests.c. */
+/* reqlist.h - the control node's request record and the lists it lives in; the request
+ * engine's (requests.c, rq_*.c) alone. */
 #ifndef MQTREE_REQLIST_H
 #define MQTREE_REQLIST_H
 
@@ -6,8 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/queue.h>
+
 #include "buf.h"
-#include "requests.h"
+#include "idmap.h"
 #include "topo.h"
 
 enum req_kind {
@@ -25,6 +28,8 @@ struct pingall {
 	struct buf down;	/* i32 ids of unavailable nodes */
 };
 
+TAILQ_HEAD(req_list, req);
+
 struct req {
 	uint32_t id;
 	enum req_kind kind;
@@ -41,21 +46,22 @@ struct req {
 	bool ended;		/* exec: all arguments given */
 	bool sent;		/* everything sent */
 	bool admitted;		/* create: holds a place in the spawn window */
+	bool in_backlog;
 	unsigned inflight;	/* exec pieces not yet credited */
 	int32_t *path;
 	size_t npath;
 	struct buf stage;	/* exec arguments not yet sent, from stage_off */
 	size_t stage_off;
 	struct buf line;	/* the answer */
-	struct req *hnext;	/* table chain; once answered, the retired list */
-	struct req *qprev, *qnext;
-	struct req *dprev, *dnext;	/* deadline list */
+	TAILQ_ENTRY(req) qlink;	/* its node's queue, or the backlog of creates */
+	TAILQ_ENTRY(req) dlink;	/* the deadline list */
+	TAILQ_ENTRY(req) rlink;	/* once answered, the retired list */
 };
 
 /* Per node (topo_node.user). */
 struct nodeq {
 	int32_t id;
-	struct req *head, *tail;
+	struct req_list queue;
 	struct req *send;	/* first request of the queue not fully sent */
 	uint32_t create_req;	/* while the node is being created */
 	size_t outstanding;	/* execs sent and not answered */
@@ -66,57 +72,52 @@ struct nodeq {
 	int32_t spawner;	/* the node that started its process (TOPO_ROOT: us) */
 	int32_t adopt, adopt_from;	/* list insertion: the child to take over once up */
 	struct buf adopt_held;		/* and the nodes held for that (rq_hold) */
-	struct nodeq *bprev, *bnext;	/* busy list: outstanding > 0 */
+	TAILQ_ENTRY(nodeq) blink;	/* busy list: outstanding > 0 */
 	bool busy;
 };
 
-struct requests {
-	struct topo *topo;
-	struct heartbit *hb;
-	int timeout_ms;
-	struct rq_ops ops;
-	struct req **table;
-	size_t nbuckets, count;
+/* The requests awaiting an answer, by id, and the lists they are in. */
+struct reqlist {
+	struct idmap table;
 	uint32_t next_id;
-	struct req *dhead, *dtail;
-	struct nodeq *busy;
-	struct buf doomed;	/* (i32 id, i32 kill) pairs: nodes to take out once settled */
-	size_t spawning;	/* creates admitted and not answered */
-	bool admit;		/* a place came free: admit from the backlog when settled */
-	struct req *backlog, *backlog_tail;	/* creates waiting for a place (queue links) */
-	int64_t next_tick;	/* liveness checks of busy nodes */
-	int walking;		/* tree walks under way: nodes are taken out after them */
-	size_t reshaping;	/* removes and kills given and not answered */
-	struct req *retired;	/* answered: freed by reqlist_reap, once nothing holds them */
-	unsigned long dropped;	/* messages dropped: not from where they claim to be */
+	struct req_list deadlines;	/* sorted by deadline */
+	TAILQ_HEAD(, nodeq) busy;
+	struct req_list backlog;	/* creates waiting for a place, in order */
+	struct req_list retired;	/* answered: freed by reqlist_reap, once nothing holds them */
 };
+
+int reqlist_init(struct reqlist *l);
+void reqlist_free(struct reqlist *l);	/* retired ones too; pending ones must be answered */
 
 bool reqlist_ordered(const struct req *r);
 
-/* The table of requests awaiting an answer from the network. */
-struct req *reqlist_get(struct requests *rq, uint32_t id);
-void reqlist_put(struct requests *rq, struct req *r);
-void reqlist_del(struct requests *rq, struct req *r);	/* no-op if not in it */
+/* The table of requests awaiting an answer from the network; its size. */
+struct req *reqlist_get(struct reqlist *l, uint32_t id);
+void reqlist_put(struct reqlist *l, struct req *r);
+void reqlist_del(struct reqlist *l, struct req *r);	/* no-op if not in it */
+size_t reqlist_count(const struct reqlist *l);
+/* Some request of the table (NULL: none). */
+struct req *reqlist_any(const struct reqlist *l);
 
 /* Deadlines, sorted; at is a clock_ms() time. */
-void reqlist_deadline_in(struct requests *rq, struct req *r, int64_t at);
-void reqlist_deadline_del(struct requests *rq, struct req *r);	/* no-op if none */
+void reqlist_deadline_in(struct reqlist *l, struct req *r, int64_t at);
+void reqlist_deadline_del(struct reqlist *l, struct req *r);	/* no-op if none */
 
 /* A node's record (created on first use), its queue, and the busy list. */
 struct nodeq *reqlist_nodeq(struct topo_node *n);
-void reqlist_busy(struct requests *rq, struct nodeq *q, bool busy);
+void reqlist_busy(struct reqlist *l, struct nodeq *q, bool busy);
 void reqlist_queue_append(struct nodeq *q, struct req *r);
 void reqlist_queue_unlink(struct nodeq *q, struct req *r);
 
 /* Creates waiting for a place in the spawn window, through their queue links. */
-void reqlist_backlog_append(struct requests *rq, struct req *r);
-void reqlist_backlog_unlink(struct requests *rq, struct req *r);
+void reqlist_backlog_append(struct reqlist *l, struct req *r);
+void reqlist_backlog_unlink(struct reqlist *l, struct req *r);
 
-uint32_t reqlist_new_id(struct requests *rq);
-struct req *reqlist_new_req(struct requests *rq, enum req_kind kind, int32_t node);
+uint32_t reqlist_new_id(struct reqlist *l);
+struct req *reqlist_new_req(struct reqlist *l, enum req_kind kind, int32_t node);
 /* An answered request, out of the table and every list, is kept until reqlist_reap: answering
  * one request may answer others, and callers up the stack may still look at them. */
-void reqlist_retire(struct requests *rq, struct req *r);
-void reqlist_reap(struct requests *rq);
+void reqlist_retire(struct reqlist *l, struct req *r);
+void reqlist_reap(struct reqlist *l);
 
 #endif

@@ -65,14 +65,14 @@ void rq_walk_sorted(struct requests *rq, void (*fn)(struct topo_node *, void *),
 
 void rq_deadline_set(struct requests *rq, struct req *r)
 {
-	reqlist_deadline_in(rq, r, rq_now(rq) + rq->timeout_ms);
+	reqlist_deadline_in(&rq->l, r, rq_now(rq) + rq->timeout_ms);
 }
 
 /* ---- life of a request ---- */
 
 uint32_t rq_new_id(struct requests *rq)
 {
-	return reqlist_new_id(rq);
+	return reqlist_new_id(&rq->l);
 }
 
 
@@ -89,19 +89,19 @@ static void outstanding_dec(struct requests *rq, struct req *r)
 		return;
 	struct nodeq *q = r->q;
 	if (q->outstanding && --q->outstanding == 0)
-		reqlist_busy(rq, q, false);
+		reqlist_busy(&rq->l, q, false);
 }
 
 /* Prints the answers at the front of q that are due: an answer waits for every ordered
  * request given before it. */
 static void queue_flush(struct requests *rq, struct nodeq *q)
 {
-	for (struct req *r = q->head, *next; r; r = next) {
-		next = r->qnext;
+	for (struct req *r = TAILQ_FIRST(&q->queue), *next; r; r = next) {
+		next = TAILQ_NEXT(r, qlink);
 		if (r->done) {
 			rq_print(rq, r->line.data, r->line.len);
 			reqlist_queue_unlink(q, r);
-			reqlist_retire(rq, r);
+			reqlist_retire(&rq->l, r);
 		} else if (reqlist_ordered(r)) {
 			break;
 		}
@@ -112,8 +112,8 @@ static void queue_flush(struct requests *rq, struct nodeq *q)
 void rq_finish_line(struct requests *rq, struct req *r)
 {
 	outstanding_dec(rq, r);
-	reqlist_del(rq, r);
-	reqlist_deadline_del(rq, r);
+	reqlist_del(&rq->l, r);
+	reqlist_deadline_del(&rq->l, r);
 	r->done = true;
 	if (r->kind == RK_REMOVE || r->kind == RK_KILL)
 		rq->reshaping--;
@@ -128,7 +128,7 @@ void rq_finish_line(struct requests *rq, struct req *r)
 			rq->spawning--;
 			rq->admit = true;
 		} else {
-			reqlist_backlog_unlink(rq, r);
+			reqlist_backlog_unlink(&rq->l, r);
 		}
 	}
 	struct nodeq *q = r->q;
@@ -140,7 +140,7 @@ void rq_finish_line(struct requests *rq, struct req *r)
 			rq_print(rq, r->line.data, r->line.len);
 		if (q)
 			reqlist_queue_unlink(q, r);
-		reqlist_retire(rq, r);
+		reqlist_retire(&rq->l, r);
 		if (g && --g->waiting == 0)
 			rq_pingall_done(rq, g);
 	}
@@ -282,14 +282,14 @@ void rq_pump(struct requests *rq, struct nodeq *q)
 					return;	/* waits for arguments or credit */
 				break;
 			case RK_KILL:
-				if (q->head != r)
+				if (TAILQ_FIRST(&q->queue) != r)
 					return;	/* after the answers given before it */
 				r->sent = true;
 				rq_finish_unavailable(rq, r);
 				return;
 			case RK_REMOVE:
 				/* Holding the subtree must not hold a create the moves wait for. */
-				if (q->head != r || subtree_starting(rq, r->node))
+				if (TAILQ_FIRST(&q->queue) != r || subtree_starting(rq, r->node))
 					return;
 				r->sent = true;
 				rq->ops.move_remove(rq->ops.arg, r->id, r->node);	/* answers it when done */
@@ -310,7 +310,7 @@ void rq_pump(struct requests *rq, struct nodeq *q)
 			}
 		}
 		if (q->send == r)
-			q->send = r->qnext;
+			q->send = TAILQ_NEXT(r, qlink);
 	}
 }
 
@@ -319,7 +319,7 @@ void rq_submit(struct requests *rq, struct req *r, struct topo_node *n)
 {
 	struct nodeq *q = reqlist_nodeq(n);
 	if (!r->pending)
-		reqlist_put(rq, r);
+		reqlist_put(&rq->l, r);
 	reqlist_queue_append(q, r);
 	if (n->state == NODE_LOST)
 		rq_finish_unavailable(rq, r);
@@ -333,13 +333,13 @@ void rq_queue_each(struct requests *rq, struct nodeq *q, void (*fn)(struct req *
 		       void *arg)
 {
 	struct buf ids = { 0 };
-	for (struct req *r = q->head; r; r = r->qnext)
+	for (struct req *r = TAILQ_FIRST(&q->queue); r; r = TAILQ_NEXT(r, qlink))
 		if (!r->done && buf_append(&ids, &r->id, sizeof r->id) < 0)
 			fatal("out of memory");
 	for (size_t off = 0; off < ids.len; off += sizeof(uint32_t)) {
 		uint32_t id;
 		memcpy(&id, ids.data + off, sizeof id);
-		struct req *r = reqlist_get(rq, id);
+		struct req *r = reqlist_get(&rq->l, id);
 		if (r && !r->done)
 			fn(r, arg);
 	}
@@ -366,7 +366,7 @@ void rq_lose_one(struct topo_node *n, void *arg)
 	if (!q)
 		return;
 	rq_queue_each(w->rq, q, lose_req, w);
-	struct req *cr = q->create_req ? reqlist_get(w->rq, q->create_req) : NULL;
+	struct req *cr = q->create_req ? reqlist_get(&w->rq->l, q->create_req) : NULL;
 	if (cr && w->fate == GONE)	/* being created under a parent that never was */
 		rq_finish_gone(w->rq, cr);
 	else if (cr)	/* being created under a lost parent */
@@ -387,11 +387,11 @@ void rq_node_free(struct topo_node *n, void *arg)
 	if (!q)
 		return;
 	queue_flush(rq, q);	/* answers that were waiting for their turn */
-	for (struct req *r = q->head, *next; r; r = next) {
-		next = r->qnext;
-		reqlist_retire(rq, r);
+	for (struct req *r = TAILQ_FIRST(&q->queue), *next; r; r = next) {
+		next = TAILQ_NEXT(r, qlink);
+		reqlist_retire(&rq->l, r);
 	}
-	reqlist_busy(rq, q, false);
+	reqlist_busy(&rq->l, q, false);
 	buf_free(&q->adopt_held);	/* those nodes were below it: they go with it */
 	free(q);
 	n->user = NULL;
@@ -462,7 +462,7 @@ void rq_node_request(struct requests *rq, enum req_kind kind, int32_t id)
 	}
 	if (kind == RK_REMOVE || kind == RK_KILL)
 		rq->reshaping++;	/* until its answer (finish_line) */
-	rq_submit(rq, reqlist_new_req(rq, kind, id), n);
+	rq_submit(rq, reqlist_new_req(&rq->l, kind, id), n);
 }
 
 void rq_remove(struct requests *rq, int32_t id)
@@ -484,7 +484,7 @@ void rq_kill(struct requests *rq, int32_t id)
 
 void rq_on_reply(struct requests *rq, int32_t from, const struct msg *m)
 {
-	struct req *r = reqlist_get(rq, m->req);
+	struct req *r = reqlist_get(&rq->l, m->req);
 	if (!r) {	/* answered already (timed out, or lost): late news is dropped */
 		log_debug("answer to request %u on link %d: not awaited, dropped", m->req, (int)from);
 		return;
@@ -523,14 +523,14 @@ void rq_on_reply(struct requests *rq, int32_t from, const struct msg *m)
 
 void rq_reap(struct requests *rq)
 {
-	reqlist_reap(rq);
+	reqlist_reap(&rq->l);
 }
 
 /* ---- time ---- */
 
 size_t rq_pending(struct requests *rq)
 {
-	return rq->count;
+	return reqlist_count(&rq->l);
 }
 
 static void fail_req(struct req *r, void *arg)
@@ -547,11 +547,9 @@ static void fail_one(struct topo_node *n, void *arg)
 void rq_fail_all(struct requests *rq)
 {
 	rq_walk_sorted(rq, fail_one, rq);
-	while (rq->count) {	/* what is not queued: depth-1 creates, probes */
-		for (size_t i = 0; i < rq->nbuckets; i++)
-			if (rq->table[i])
-				rq_finish_unavailable(rq, rq->table[i]);
-	}
+	struct req *r;	/* what is not queued: depth-1 creates, probes */
+	while ((r = reqlist_any(&rq->l)))
+		rq_finish_unavailable(rq, r);
 }
 
 void rq_kill_all(struct requests *rq)
@@ -571,10 +569,8 @@ struct requests *rq_new(struct topo *topo, struct heartbit *hb, int timeout_ms,
 	rq->hb = hb;
 	rq->timeout_ms = timeout_ms;
 	rq->ops = *ops;
-	rq->nbuckets = 256;
-	rq->table = calloc(rq->nbuckets, sizeof *rq->table);
 	rq->next_tick = INT64_MAX;
-	if (!rq->table) {
+	if (reqlist_init(&rq->l) < 0) {
 		free(rq);
 		return NULL;
 	}
@@ -586,8 +582,7 @@ void rq_destroy(struct requests **rqp)
 	struct requests *rq = *rqp;
 	if (!rq)
 		return;
-	reqlist_reap(rq);
-	free(rq->table);
+	reqlist_free(&rq->l);
 	buf_free(&rq->doomed);
 	free(rq);
 	*rqp = NULL;

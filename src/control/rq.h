@@ -7,9 +7,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "reqlist.h"
+#include "rq_ops.h"
 
 struct msg;
+
+struct requests {
+	struct reqlist l;
+	struct topo *topo;
+	struct heartbit *hb;
+	int timeout_ms;
+	struct rq_ops ops;
+	struct buf doomed;	/* (i32 id, i32 kill) pairs: nodes to take out once settled */
+	size_t spawning;	/* creates admitted and not answered */
+	bool admit;		/* a place came free: admit from the backlog when settled */
+	int64_t next_tick;	/* liveness checks of busy nodes */
+	int walking;		/* tree walks under way: nodes are taken out after them */
+	size_t reshaping;	/* removes and kills given and not answered */
+	unsigned long dropped;	/* messages dropped: not from where they claim to be */
+};
 
 /* Why a subtree's requests are answered. */
 enum fate {

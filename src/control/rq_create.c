@@ -26,8 +26,8 @@
 static void hello_deadline(struct requests *rq, struct req *r)
 {
 	int64_t allow = rq->timeout_ms > HELLO_MIN_MS ? rq->timeout_ms : HELLO_MIN_MS;
-	reqlist_deadline_del(rq, r);
-	reqlist_deadline_in(rq, r, rq_now(rq) + allow);
+	reqlist_deadline_del(&rq->l, r);
+	reqlist_deadline_in(&rq->l, r, rq_now(rq) + allow);
 }
 
 /* A create answered with an error must leave nothing behind: its parent may still start the
@@ -39,7 +39,7 @@ void rq_create_abort(struct requests *rq, struct req *r)
 	if (!r->started || r->via == TOPO_ROOT || rq_path(rq, r) < 0 || !r->npath)
 		return;	/* never sent, or started here: ended by pid */
 	proto_put_i32(body, r->node);
-	rq->ops.send(rq->ops.arg, reqlist_new_id(rq), OP_ABORT, 0, r->path, r->npath, body, sizeof body);
+	rq->ops.send(rq->ops.arg, reqlist_new_id(&rq->l), OP_ABORT, 0, r->path, r->npath, body, sizeof body);
 }
 
 /* Sends a create on its way: to the parent's queue, or started here for depth 1. */
@@ -67,9 +67,9 @@ static void create_start(struct requests *rq, struct req *r)
 void rq_admit(struct requests *rq)
 {
 	rq->admit = false;
-	while (rq->backlog && rq->spawning < SPAWN_WINDOW) {
-		struct req *r = rq->backlog;
-		reqlist_backlog_unlink(rq, r);
+	struct req *r;
+	while (rq->spawning < SPAWN_WINDOW && (r = TAILQ_FIRST(&rq->l.backlog))) {
+		reqlist_backlog_unlink(&rq->l, r);
 		create_start(rq, r);	/* a create is answered, and so leaves, with its node */
 	}
 }
@@ -85,7 +85,7 @@ void rq_create(struct requests *rq, int32_t id, int64_t parent)
 	struct topo_node *n = topo_add(rq->topo, id, &place);
 	if (!n)
 		fatal("out of memory");
-	struct req *r = reqlist_new_req(rq, RK_CREATE, id);
+	struct req *r = reqlist_new_req(&rq->l, RK_CREATE, id);
 	r->via = place.parent;
 	reqlist_nodeq(n)->create_req = r->id;
 	reqlist_nodeq(n)->spawner = place.parent;
@@ -94,8 +94,8 @@ void rq_create(struct requests *rq, int32_t id, int64_t parent)
 		reqlist_nodeq(n)->adopt_from = place.parent;
 		rq_hold(rq, place.adopt, &reqlist_nodeq(n)->adopt_held);
 	}
-	reqlist_put(rq, r);
-	reqlist_backlog_append(rq, r);
+	reqlist_put(&rq->l, r);
+	reqlist_backlog_append(&rq->l, r);
 	rq_admit(rq);
 }
 
@@ -125,7 +125,7 @@ void rq_on_hello(struct requests *rq, int32_t from, int32_t id, pid_t pid, const
 {
 	struct topo_node *n = topo_get(rq->topo, id);
 	struct nodeq *q = n ? n->user : NULL;
-	struct req *r = q ? reqlist_get(rq, q->create_req) : NULL;
+	struct req *r = q ? reqlist_get(&rq->l, q->create_req) : NULL;
 	/* Only the process the create started, where it was placed, and once. Nothing is
 	 * killed on the word of a HELLO: a node taken out while starting is ended by pid. */
 	if (!n || n->state != NODE_PENDING || !r || !r->started || n->pid != pid ||

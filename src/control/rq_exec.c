@@ -32,7 +32,7 @@ void rq_exec_pump(struct requests *rq, struct req *r)
 			struct nodeq *q = r->q;
 			if (q->outstanding++ == 0) {
 				q->quiet_since = rq_now(rq);
-				reqlist_busy(rq, q, true);
+				reqlist_busy(&rq->l, q, true);
 			}
 		}
 		r->started = true;
@@ -61,7 +61,7 @@ uint32_t rq_exec_begin(struct requests *rq, int32_t id)
 		rq_printf(rq, "Error:%d: Not found", (int)id);
 		return 0;
 	}
-	struct req *r = reqlist_new_req(rq, RK_EXEC, id);
+	struct req *r = reqlist_new_req(&rq->l, RK_EXEC, id);
 	uint32_t rid = r->id;
 	rq_submit(rq, r, n);
 	return rid;
@@ -69,7 +69,7 @@ uint32_t rq_exec_begin(struct requests *rq, int32_t id)
 
 void rq_exec_feed(struct requests *rq, uint32_t req, const char *data, size_t len)
 {
-	struct req *r = reqlist_get(rq, req);
+	struct req *r = reqlist_get(&rq->l, req);
 	if (!r || r->ended)
 		return;
 	if (buf_append(&r->stage, data, len) < 0)
@@ -80,7 +80,7 @@ void rq_exec_feed(struct requests *rq, uint32_t req, const char *data, size_t le
 
 void rq_exec_end(struct requests *rq, uint32_t req)
 {
-	struct req *r = reqlist_get(rq, req);
+	struct req *r = reqlist_get(&rq->l, req);
 	if (!r || r->ended)
 		return;
 	r->ended = true;
@@ -89,7 +89,7 @@ void rq_exec_end(struct requests *rq, uint32_t req)
 
 bool rq_exec_can_feed(struct requests *rq, uint32_t req)
 {
-	struct req *r = reqlist_get(rq, req);
+	struct req *r = reqlist_get(&rq->l, req);
 	return !r || r->stage.len - r->stage_off < EXEC_STAGE_MAX;
 }
 

@@ -28,7 +28,7 @@ static void note_in_flight(struct topo_node *n, void *arg)
 	struct nodeq *q = n->user;
 	/* A create sent counts too: the new node's HELLO comes up the path it was sent on, and
 	 * only the nodes on that path expect it. */
-	for (struct req *r = q ? q->head : NULL; r; r = r->qnext)
+	for (struct req *r = q ? TAILQ_FIRST(&q->queue) : NULL; r; r = TAILQ_NEXT(r, qlink))
 		if (r->started && !r->done)
 			*(bool *)arg = true;
 	if (q && q->probe)
@@ -65,7 +65,7 @@ void rq_release(struct requests *rq, struct buf *held)
 		struct nodeq *q = n ? n->user : NULL;
 		if (!q || !q->held || --q->held)
 			continue;
-		for (struct req *r = q->head; r; r = r->qnext) {	/* by the new path */
+		for (struct req *r = TAILQ_FIRST(&q->queue); r; r = TAILQ_NEXT(r, qlink)) {	/* by the new path */
 			free(r->path);
 			r->path = NULL;
 			r->npath = 0;
@@ -77,7 +77,7 @@ void rq_release(struct requests *rq, struct buf *held)
 
 void rq_answer(struct requests *rq, uint32_t req, const char *line, bool remove_node)
 {
-	struct req *r = reqlist_get(rq, req);
+	struct req *r = reqlist_get(&rq->l, req);
 	if (r) {	/* else answered already: its node was lost meanwhile */
 		if (remove_node)
 			rq_doom(rq, r->node, true);

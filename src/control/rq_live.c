@@ -32,7 +32,7 @@ void rq_ping(struct requests *rq, int32_t id)
 static void pingall_one(struct topo_node *n, void *arg)
 {
 	struct pingall_walk *w = arg;
-	struct req *r = reqlist_new_req(w->rq, RK_PINGALL, n->id);
+	struct req *r = reqlist_new_req(&w->rq->l, RK_PINGALL, n->id);
 	r->group = w->g;
 	w->g->waiting++;
 	rq_submit(w->rq, r, n);
@@ -122,7 +122,7 @@ void rq_on_exit(struct requests *rq, pid_t pid, const char *why)
 	if (!n)
 		return;	/* taken out already */
 	struct nodeq *q = n->user;
-	struct req *r = q ? reqlist_get(rq, q->create_req) : NULL;
+	struct req *r = q ? reqlist_get(&rq->l, q->create_req) : NULL;
 	if (n->state == NODE_PENDING && r)
 		rq_finish(rq, r, "Error: Cannot start node: %s", why);
 	else
@@ -161,15 +161,15 @@ static void check_busy(struct requests *rq, struct nodeq *q, int64_t now)
 	}
 	if (silent >= rq->timeout_ms / 2 && (!q->probe || now - q->probe_at >= rq->timeout_ms / 2)) {
 		if (q->probe) {	/* lost on the way (a hop ended): forget it */
-			struct req *old = reqlist_get(rq, q->probe);
+			struct req *old = reqlist_get(&rq->l, q->probe);
 			q->probe = 0;
 			if (old)
 				rq_finish(rq, old, "%s", "");
 		}
 		q->probe_at = now;
 		struct topo_node *n = topo_get(rq->topo, q->id);
-		struct req *r = reqlist_new_req(rq, RK_PROBE, q->id);
-		reqlist_put(rq, r);
+		struct req *r = reqlist_new_req(&rq->l, RK_PROBE, q->id);
+		reqlist_put(&rq->l, r);
 		q->probe = r->id;
 		r->sent = r->started = true;
 		if (n && rq_send(rq, r, OP_PING, 0, NULL, 0) == 0)
@@ -181,8 +181,8 @@ static void check_busy(struct requests *rq, struct nodeq *q, int64_t now)
 
 void rq_tick(struct requests *rq, int64_t now)
 {
-	while (rq->dhead && rq->dhead->deadline <= now) {
-		struct req *r = rq->dhead;
+	while (TAILQ_FIRST(&rq->l.deadlines) && TAILQ_FIRST(&rq->l.deadlines)->deadline <= now) {
+		struct req *r = TAILQ_FIRST(&rq->l.deadlines);
 		struct topo_node *n = topo_get(rq->topo, r->node);
 		if (r->kind == RK_CREATE && n && n->pid) {
 			proc_kill(n->pid, n->id);
@@ -191,17 +191,17 @@ void rq_tick(struct requests *rq, int64_t now)
 			rq_finish_unavailable(rq, r);
 		}
 	}
-	for (struct nodeq *q = rq->busy, *next; q; q = next) {
-		next = q->bnext;
+	for (struct nodeq *q = TAILQ_FIRST(&rq->l.busy), *next; q; q = next) {
+		next = TAILQ_NEXT(q, blink);
 		check_busy(rq, q, now);
 	}
-	rq->next_tick = rq->busy ? now + tick_period(rq) : INT64_MAX;
+	rq->next_tick = !TAILQ_EMPTY(&rq->l.busy) ? now + tick_period(rq) : INT64_MAX;
 }
 
 int64_t rq_next_wake(struct requests *rq)
 {
-	int64_t wake = rq->dhead ? rq->dhead->deadline : INT64_MAX;
-	if (rq->busy && rq->next_tick == INT64_MAX)
+	int64_t wake = TAILQ_FIRST(&rq->l.deadlines) ? TAILQ_FIRST(&rq->l.deadlines)->deadline : INT64_MAX;
+	if (!TAILQ_EMPTY(&rq->l.busy) && rq->next_tick == INT64_MAX)
 		rq->next_tick = rq_now(rq) + tick_period(rq);
 	return rq->next_tick < wake ? rq->next_tick : wake;
 }
