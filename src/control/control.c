@@ -86,7 +86,19 @@ static int send_down(void *arg, uint32_t req, uint8_t op, uint8_t flags, const i
 static int spawn(void *arg, int32_t id, pid_t *pid)
 {
 	struct ctl *c = arg;
+	size_t links;
+	topo_roots(c->topo, &links);
+	if (!proc_fd_room(links)) {	/* its link needs a descriptor here */
+		errno = EMFILE;
+		return -1;
+	}
 	return proc_spawn(c->program, id, c->down.endpoint, c->opt->set->name, pid);
+}
+
+static void kill_node(void *arg, pid_t pid, int32_t id)
+{
+	(void)arg;
+	proc_kill(pid, id);
 }
 
 static void print(void *arg, const char *line, size_t len)
@@ -402,8 +414,9 @@ static void on_signals(struct ctl *c)
 static int wire(struct ctl *c)
 {
 	const struct ctl_options *o = c->opt;
-	const struct rq_ops rq_ops = { send_down, spawn, print, now_ms, move_remove, move_adopt, c };
-	const struct mv_ops mv_ops = { send_down, now_ms, new_id, in_flight, hold, release,
+	const struct rq_ops rq_ops = { send_down, spawn, kill_node, print, now_ms, move_remove,
+				     move_adopt, c };
+	const struct mv_ops mv_ops = { send_down, now_ms, kill_node, new_id, in_flight, hold, release,
 				       adopt_from, answer, lost, c };
 	const struct cmd_ops cmd_ops = { cmd_create, cmd_ping, cmd_pingall, cmd_kill, cmd_remove,
 					 cmd_exec_begin, cmd_exec_feed, cmd_structure_busy,

@@ -378,7 +378,7 @@ void mv_tick(struct moves *mv, int64_t now)
 		return;
 	struct topo_node *n = topo_get(mv->topo, j->moves[j->done].id);
 	if (n && j->move_req)
-		proc_kill(n->pid, n->id);
+		mv->ops.kill(mv->ops.arg, n->pid, n->id);
 	job_end(mv, j, "Error: Node is unavailable");
 }
 

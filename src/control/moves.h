@@ -29,6 +29,8 @@ struct mv_ops {
 	int (*send)(void *arg, uint32_t req, uint8_t op, uint8_t flags, const int32_t *path,
 		    size_t npath, const void *body, size_t len);
 	int64_t (*now)(void *arg);
+	/* Ends node id's process, pid, at once. */
+	void (*kill)(void *arg, pid_t pid, int32_t id);
 	/* The request engine: a fresh request id; whether a request to id's subtree is on its
 	 * way (its answer may still come by the old path: the subtree must not move yet);
 	 * holding a subtree's requests while it moves (the nodes held are added to `held`, i32

@@ -375,8 +375,9 @@ void rq_lose_one(struct topo_node *n, void *arg)
 
 static void kill_one(struct topo_node *n, void *arg)
 {
-	(void)arg;
-	proc_kill(n->pid, n->id);
+	struct requests *rq = arg;
+	if (n->pid)
+		rq->ops.kill(rq->ops.arg, n->pid, n->id);
 }
 
 void rq_node_free(struct topo_node *n, void *arg)
@@ -414,7 +415,7 @@ static void remove_subtree(struct requests *rq, int32_t id, enum fate fate)
 	struct topo_node *n = topo_get(rq->topo, id);
 	int32_t parent = n ? n->parent : TOPO_NONE;
 	rq_walk(rq, id, rq_lose_one, &w);
-	rq_walk(rq, id, kill_one, NULL);
+	rq_walk(rq, id, kill_one, rq);
 	topo_delete(rq->topo, id, rq_node_free, rq);
 	rq_pump_removes_above(rq, parent);
 }

@@ -53,11 +53,7 @@ static void create_start(struct requests *rq, struct req *r)
 		return;
 	}
 	r->sent = r->started = true;
-	size_t links;
-	topo_roots(rq->topo, &links);
-	if (!proc_fd_room(links))	/* its link needs a descriptor here */
-		rq_finish(rq, r, "Error: Cannot start node: %s", strerror(EMFILE));
-	else if (rq->ops.spawn(rq->ops.arg, r->node, &n->pid) < 0)
+	if (rq->ops.spawn(rq->ops.arg, r->node, &n->pid) < 0)
 		rq_finish(rq, r, "Error: Cannot start node: %s", strerror(errno));
 	else
 		hello_deadline(rq, r);

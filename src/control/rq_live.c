@@ -185,7 +185,7 @@ void rq_tick(struct requests *rq, int64_t now)
 		struct req *r = TAILQ_FIRST(&rq->l.deadlines);
 		struct topo_node *n = topo_get(rq->topo, r->node);
 		if (r->kind == RK_CREATE && n && n->pid) {
-			proc_kill(n->pid, n->id);
+			rq->ops.kill(rq->ops.arg, n->pid, n->id);
 			rq_finish(rq, r, "Error: Cannot start node: no answer from it");
 		} else {
 			rq_finish_unavailable(rq, r);

@@ -17,6 +17,8 @@ struct rq_ops {
 		    size_t npath, const void *body, size_t len);
 	/* Starts a depth-1 node: 0 with *pid, or -1 with errno. */
 	int (*spawn)(void *arg, int32_t id, pid_t *pid);
+	/* Ends node id's process, pid, at once. */
+	void (*kill)(void *arg, pid_t pid, int32_t id);
 	/* One answer line. */
 	void (*print)(void *arg, const char *line, size_t len);
 	int64_t (*now)(void *arg);

@@ -1,0 +1,222 @@
+/* engine_fake.h - the control node's request engine and moves, wired as the loop wires them
+ * but to a fake downlink (sent messages are recorded), a fake clock, fake processes and a
+ * recorded output: what a test says the nodes answer is handed in as the loop would hand it.
+ * Included by one test program. */
+#include "fake_down.h"
+#include "heartbit.h"
+#include "moves.h"
+#include "proto.h"
+#include "requests.h"
+#include "topo.h"
+
+static struct {
+	struct topo *topo;
+	struct heartbit *hb;
+	struct requests *rq;
+	struct moves *mv;
+	struct buf out;		/* printed answers, a line each */
+} fx;
+
+static int fake_spawn(void *arg, int32_t id, pid_t *pid)
+{
+	(void)arg;
+	*pid = FAKE_PID(id);
+	return 0;
+}
+
+static void fake_print(void *arg, const char *line, size_t len)
+{
+	(void)arg;
+	buf_append(&fx.out, line, len);
+	buf_puts(&fx.out, "\n");
+}
+
+static void to_remove(void *arg, uint32_t req, int32_t id)
+{
+	(void)arg;
+	mv_remove(fx.mv, req, id);
+}
+
+static void to_adopt(void *arg, uint32_t req, int32_t id, int32_t child, int32_t from,
+		     struct buf *held)
+{
+	(void)arg;
+	mv_adopt(fx.mv, req, id, child, from, held);
+}
+
+static uint32_t to_new_id(void *arg)
+{
+	(void)arg;
+	return rq_new_id(fx.rq);
+}
+
+static bool to_in_flight(void *arg, int32_t id)
+{
+	(void)arg;
+	return rq_in_flight(fx.rq, id);
+}
+
+static void to_hold(void *arg, int32_t id, struct buf *held)
+{
+	(void)arg;
+	rq_hold(fx.rq, id, held);
+}
+
+static void to_release(void *arg, struct buf *held)
+{
+	(void)arg;
+	rq_release(fx.rq, held);
+}
+
+static int32_t to_adopt_from(void *arg, int32_t parent, int32_t child)
+{
+	(void)arg;
+	return rq_adopt_from(fx.rq, parent, child);
+}
+
+static void to_answer(void *arg, uint32_t req, const char *line, bool remove_node)
+{
+	(void)arg;
+	rq_answer(fx.rq, req, line, remove_node);
+}
+
+static void to_lost(void *arg, int32_t id)
+{
+	(void)arg;
+	rq_on_lost(fx.rq, id, 0);
+}
+
+/* As the loop does after every event. */
+static void settle(void)
+{
+	do {
+		mv_check_lost(fx.mv);
+		rq_settle(fx.rq);
+	} while (mv_start(fx.mv));
+}
+
+static void fx_start(enum topo_kind kind)
+{
+	static const struct rq_ops rq_ops = { fake_send, fake_spawn, fake_kill, fake_print,
+					      fake_now, to_remove, to_adopt, NULL };
+	static const struct mv_ops mv_ops = { fake_send, fake_now, fake_kill, to_new_id,
+					      to_in_flight, to_hold, to_release, to_adopt_from,
+					      to_answer, to_lost, NULL };
+	memset(&fx, 0, sizeof fx);
+	memset(&down, 0, sizeof down);
+	down.now = 1000;
+	fx.topo = topo_new(kind);
+	fx.hb = hb_new();
+	fx.rq = rq_new(fx.topo, fx.hb, 500, &rq_ops);
+	fx.mv = mv_new(fx.topo, HELLO_MIN_MS, "tcp://127.0.0.1:1", &mv_ops);
+	assert_non_null(fx.topo);
+	assert_non_null(fx.hb);
+	assert_non_null(fx.rq);
+	assert_non_null(fx.mv);
+}
+
+static void fx_stop(void)
+{
+	rq_fail_all(fx.rq);
+	settle();
+	rq_kill_all(fx.rq);
+	rq_reap(fx.rq);
+	mv_destroy(&fx.mv);
+	rq_destroy(&fx.rq);
+	topo_destroy(&fx.topo);
+	hb_destroy(&fx.hb);
+	buf_free(&fx.out);
+	buf_free(&down.kills);
+}
+
+/* What was printed since the last call (a line each), then forgotten. */
+static const char *printed(void)
+{
+	static char copy[4096];
+	snprintf(copy, sizeof copy, "%.*s", (int)fx.out.len, fx.out.data ? fx.out.data : "");
+	buf_reset(&fx.out);
+	return copy;
+}
+
+/* An answer to s from node `from_node`, coming up link s->path[0], handed in as the loop
+ * does. */
+static void answer_from(const struct sent *s, int32_t from_node, uint8_t code, const char *body)
+{
+	struct msg m = { .type = MSG_REP, .code = code, .req = s->req, .id = from_node,
+			 .body = body, .body_len = body ? strlen(body) : 0 };
+	switch (mv_on_reply(fx.mv, s->path[0], &m)) {
+	case MV_NOT_MINE:
+		rq_on_reply(fx.rq, s->path[0], &m);
+		break;
+	case MV_FORGED:
+		rq_dropped(fx.rq, "answer", m.id, s->path[0]);
+		break;
+	case MV_TAKEN:
+		break;
+	}
+	settle();
+}
+
+/* The answer of the node at the end of s's path. */
+static void answer(const struct sent *s, uint8_t code, const char *body)
+{
+	answer_from(s, s->path[s->npath - 1], code, body);
+}
+
+static void hello(int32_t link, int32_t id)
+{
+	if (!mv_on_hello(fx.mv, link, id, FAKE_PID(id)))
+		rq_on_hello(fx.rq, link, id, FAKE_PID(id), "tcp://127.0.0.1:2");
+	struct topo_node *n = topo_get(fx.topo, id);
+	if (n && n->state == NODE_UP)
+		mv_node_up(fx.mv, id);
+	settle();
+}
+
+static void lost(int32_t id)
+{
+	rq_on_lost(fx.rq, id, 0);
+	settle();
+}
+
+/* Creates node id under parent (-1: depth 1) and brings it up, as its parent would. */
+static void up(int32_t id, int32_t parent)
+{
+	char ok[32];
+	rq_create(fx.rq, id, parent);
+	settle();
+	if (parent == TOPO_ROOT) {
+		hello(id, id);
+	} else {
+		const struct sent *s = last_sent(OP_CREATE);
+		unsigned char pid[4];
+		assert_non_null(s);
+		proto_put_i32(pid, FAKE_PID(id));
+		struct msg m = { .type = MSG_REP, .code = REP_SPAWNED, .req = s->req,
+				 .id = parent, .body = (const char *)pid, .body_len = 4 };
+		rq_on_reply(fx.rq, s->path[0], &m);
+		settle();
+		hello(s->path[0], id);
+	}
+	snprintf(ok, sizeof ok, "Ok: %d\n", FAKE_PID(id));
+	assert_string_equal(printed(), ok);
+}
+
+/* exec on node id with these arguments, all given at once. */
+static uint32_t exec_on(int32_t id, const char *args)
+{
+	uint32_t req = rq_exec_begin(fx.rq, id);
+	settle();
+	if (req) {
+		rq_exec_feed(fx.rq, req, args, strlen(args));
+		rq_exec_end(fx.rq, req);
+		settle();
+	}
+	return req;
+}
+
+static void ping(int32_t id)
+{
+	rq_ping(fx.rq, id);
+	settle();
+}

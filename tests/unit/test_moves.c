@@ -1,0 +1,323 @@
+/* Move jobs alone: against a fake downlink and clock (fake_down.h) and a recording stand-in
+ * for the request engine, on a tree model built by hand. */
+#include "fake_down.h"
+#include "moves.h"
+#include "topo.h"
+
+static struct {
+	struct topo *topo;
+	struct moves *mv;
+	uint32_t next_id;
+	int32_t in_flight;	/* the node whose subtree has a request on its way (TOPO_NONE) */
+	struct buf calls;	/* what moves asked of the request engine, a line each */
+} mx;
+
+static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void note(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	assert_int_equal(buf_vprintf(&mx.calls, fmt, ap), 0);
+	va_end(ap);
+	buf_puts(&mx.calls, "\n");
+}
+
+static uint32_t new_id(void *arg)
+{
+	(void)arg;
+	return ++mx.next_id;
+}
+
+static bool in_flight(void *arg, int32_t id)
+{
+	(void)arg;
+	return id == mx.in_flight;
+}
+
+static void hold(void *arg, int32_t id, struct buf *held)
+{
+	(void)arg;
+	note("hold %d", (int)id);
+	buf_append(held, &id, sizeof id);
+}
+
+static void release(void *arg, struct buf *held)
+{
+	(void)arg;
+	for (size_t off = 0; off < held->len; off += sizeof(int32_t)) {
+		int32_t id;
+		memcpy(&id, held->data + off, sizeof id);
+		note("release %d", (int)id);
+	}
+	buf_free(held);
+}
+
+static int32_t adopt_from(void *arg, int32_t parent, int32_t child)
+{
+	(void)arg;
+	(void)parent;
+	(void)child;
+	return TOPO_NONE;
+}
+
+static void answer_req(void *arg, uint32_t req, const char *line, bool remove_node)
+{
+	(void)arg;
+	note("answer %u %s%s", req, line, remove_node ? " remove" : "");
+}
+
+static void lost_node(void *arg, int32_t id)
+{
+	(void)arg;
+	note("lost %d", (int)id);
+}
+
+/* Adds node id under parent, up, with its fake pid. */
+static void add(int32_t id, int32_t parent)
+{
+	struct topo_place place;
+	const char *err;
+	assert_int_equal(topo_place(mx.topo, id, parent, &place, &err), 0);
+	struct topo_node *n = topo_add(mx.topo, id, &place);
+	assert_non_null(n);
+	n->state = NODE_UP;
+	n->pid = FAKE_PID(id);
+	snprintf(n->endpoint, sizeof n->endpoint, "tcp://127.0.0.1:%d", 2000 + (int)id);
+}
+
+static void start(enum topo_kind kind)
+{
+	static const struct mv_ops ops = { fake_send, fake_now, fake_kill, new_id, in_flight,
+					   hold, release, adopt_from, answer_req, lost_node, NULL };
+	memset(&mx, 0, sizeof mx);
+	memset(&down, 0, sizeof down);
+	down.now = 1000;
+	mx.next_id = 100;
+	mx.in_flight = TOPO_NONE;
+	mx.topo = topo_new(kind);
+	mx.mv = mv_new(mx.topo, 5000, "tcp://127.0.0.1:1", &ops);
+	assert_non_null(mx.topo);
+	assert_non_null(mx.mv);
+}
+
+static void stop(void)
+{
+	mv_destroy(&mx.mv);
+	topo_destroy(&mx.topo);
+	buf_free(&mx.calls);
+	buf_free(&down.kills);
+}
+
+static const char *calls(void)
+{
+	static char copy[2048];
+	snprintf(copy, sizeof copy, "%.*s", (int)mx.calls.len, mx.calls.data ? mx.calls.data : "");
+	buf_reset(&mx.calls);
+	return copy;
+}
+
+static void settle(void)
+{
+	do
+		mv_check_lost(mx.mv);
+	while (mv_start(mx.mv));
+}
+
+static enum mv_reply reply(const struct sent *s, int32_t link, int32_t from_node, uint8_t code)
+{
+	struct msg m = { .type = MSG_REP, .code = code, .req = s->req, .id = from_node };
+	enum mv_reply r = mv_on_reply(mx.mv, link, &m);
+	settle();
+	return r;
+}
+
+/* One move of a job: OP_EXPECT to the new parent, answered; OP_MOVE to the node by its old
+ * path, answered; HELLO from the new place. */
+static void carry_out(int32_t id, int32_t new_parent, size_t nold, const int32_t *old_path)
+{
+	const struct sent *x = last_sent(OP_EXPECT);
+	assert_non_null(x);
+	assert_int_equal(x->path[x->npath - 1], new_parent);
+	unsigned char body[8];	/* the mover's id and pid */
+	proto_put_i32(body, id);
+	proto_put_i32(body + 4, FAKE_PID(id));
+	assert_int_equal(x->len, 8);
+	assert_memory_equal(x->body, body, 8);
+	assert_int_equal(reply(x, x->path[0], new_parent, REP_OK), MV_TAKEN);
+	const struct sent *mo = last_sent(OP_MOVE);
+	assert_non_null(mo);
+	assert_int_equal(mo->npath, nold);
+	assert_memory_equal(mo->path, old_path, nold * sizeof *old_path);
+	char endpoint[64];
+	snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", 2000 + (int)new_parent);
+	assert_int_equal(mo->len, strlen(endpoint));
+	assert_memory_equal(mo->body, endpoint, mo->len);
+	assert_int_equal(reply(mo, mo->path[0], id, REP_OK), MV_TAKEN);
+	assert_true(mv_on_hello(mx.mv, topo_link_under(mx.topo, id, new_parent), id, FAKE_PID(id)));
+	settle();
+}
+
+/* A remove in a tree: each child of the removed node moves to its grandparent, one at a
+ * time, holding the removed node's subtree; then Ok, and the node is to be taken out. */
+static void test_remove_moves_children(void **state)
+{
+	(void)state;
+	start(TOPO_TREE);
+	add(1, TOPO_ROOT);
+	add(2, 1);
+	add(3, 2);
+	add(4, 2);
+	mv_remove(mx.mv, 7, 2);
+	settle();
+	assert_string_equal(calls(), "hold 2\n");
+	assert_int_equal(count_sent(OP_EXPECT), 1);
+	assert_int_equal(count_sent(OP_MOVE), 0);
+	carry_out(3, 1, 3, (const int32_t[]){ 1, 2, 3 });
+	assert_int_equal(topo_get(mx.topo, 3)->parent, 1);
+	assert_string_equal(calls(), "");
+	carry_out(4, 1, 3, (const int32_t[]){ 1, 2, 4 });
+	assert_int_equal(topo_get(mx.topo, 4)->parent, 1);
+	assert_string_equal(calls(), "release 2\nanswer 7 Ok remove\n");
+	assert_int_equal(mv_next_wake(mx.mv), INT64_MAX);
+	stop();
+}
+
+/* Jobs run one after another: the second starts when the first is over. */
+static void test_jobs_in_turn(void **state)
+{
+	(void)state;
+	start(TOPO_TREE);
+	add(1, TOPO_ROOT);
+	add(2, 1);
+	add(3, 2);
+	add(5, TOPO_ROOT);
+	add(6, 5);
+	add(7, 6);
+	mv_remove(mx.mv, 10, 2);
+	mv_remove(mx.mv, 11, 6);
+	settle();
+	assert_string_equal(calls(), "hold 2\n");
+	assert_int_equal(count_sent(OP_EXPECT), 1);
+	carry_out(3, 1, 3, (const int32_t[]){ 1, 2, 3 });
+	assert_string_equal(calls(), "release 2\nanswer 10 Ok remove\nhold 6\n");
+	carry_out(7, 5, 3, (const int32_t[]){ 5, 6, 7 });
+	assert_string_equal(calls(), "release 6\nanswer 11 Ok remove\n");
+	stop();
+}
+
+/* A subtree with a request on its way does not move until it is answered. */
+static void test_waits_for_in_flight(void **state)
+{
+	(void)state;
+	start(TOPO_TREE);
+	add(1, TOPO_ROOT);
+	add(2, 1);
+	add(3, 2);
+	mx.in_flight = 3;
+	mv_remove(mx.mv, 7, 2);
+	settle();
+	assert_int_equal(count_sent(OP_EXPECT), 0);
+	mx.in_flight = TOPO_NONE;
+	settle();
+	assert_path(last_sent(OP_EXPECT), 1, 1);
+	assert_int_equal(count_sent(OP_EXPECT), 1);
+	stop();
+}
+
+/* Answers and HELLOs that do not come from where the move's messages went are not taken. */
+static void test_forged_answers(void **state)
+{
+	(void)state;
+	start(TOPO_TREE);
+	add(1, TOPO_ROOT);
+	add(2, 1);
+	add(3, 2);
+	add(9, TOPO_ROOT);
+	mv_remove(mx.mv, 7, 2);
+	settle();
+	const struct sent *x = last_sent(OP_EXPECT);
+	assert_int_equal(reply(x, 9, 1, REP_OK), MV_FORGED);	/* another link */
+	assert_int_equal(reply(x, 1, 2, REP_OK), MV_FORGED);	/* not the new parent */
+	assert_int_equal(count_sent(OP_MOVE), 0);
+	struct sent other = *x;
+	other.req = 5;
+	assert_int_equal(reply(&other, 1, 1, REP_OK), MV_NOT_MINE);
+	assert_int_equal(reply(x, 1, 1, REP_OK), MV_TAKEN);
+	assert_false(mv_on_hello(mx.mv, 9, 3, FAKE_PID(3)));	/* not by the new path */
+	assert_false(mv_on_hello(mx.mv, 1, 3, 4242));		/* not its process */
+	assert_int_equal(topo_get(mx.topo, 3)->parent, 2);
+	assert_true(mv_on_hello(mx.mv, 1, 3, FAKE_PID(3)));
+	assert_int_equal(topo_get(mx.topo, 3)->parent, 1);
+	stop();
+}
+
+/* A node that does not arrive in time is ended, so that the model stays true. */
+static void test_arrival_deadline(void **state)
+{
+	(void)state;
+	start(TOPO_TREE);
+	add(1, TOPO_ROOT);
+	add(2, 1);
+	add(3, 2);
+	mv_remove(mx.mv, 7, 2);
+	settle();
+	reply(last_sent(OP_EXPECT), 1, 1, REP_OK);
+	assert_int_equal(mv_next_wake(mx.mv), 1000 + 5000);
+	mv_tick(mx.mv, 1000 + 4999);
+	assert_null(down.kills.data);
+	mv_tick(mx.mv, 1000 + 5000);
+	settle();
+	assert_string_equal(down.kills.data, "kill 3\n");
+	assert_string_equal(calls(), "hold 2\nrelease 2\nanswer 7 Error: Node is unavailable\n");
+	stop();
+}
+
+/* A dead node moves in the model only, at once; a new parent that dies before it was told
+ * ends the job. */
+static void test_dead_nodes(void **state)
+{
+	(void)state;
+	start(TOPO_TREE);
+	add(1, TOPO_ROOT);
+	add(2, 1);
+	add(3, 2);
+	topo_get(mx.topo, 3)->state = NODE_LOST;
+	mv_remove(mx.mv, 7, 2);
+	settle();
+	assert_int_equal(down.nsent, 0);
+	assert_int_equal(topo_get(mx.topo, 3)->parent, 1);
+	assert_string_equal(calls(), "hold 2\nrelease 2\nanswer 7 Ok remove\n");
+	/* It dies on its way: moved in the model, and the job goes on. */
+	add(6, 1);
+	add(7, 6);
+	mv_remove(mx.mv, 9, 6);
+	settle();
+	reply(last_sent(OP_EXPECT), 1, 1, REP_OK);
+	assert_non_null(last_sent(OP_MOVE));
+	topo_get(mx.topo, 7)->state = NODE_LOST;
+	settle();
+	assert_int_equal(topo_get(mx.topo, 7)->parent, 1);
+	assert_string_equal(calls(), "hold 6\nrelease 6\nanswer 9 Ok remove\n");
+	add(4, 1);
+	add(5, 4);
+	mv_remove(mx.mv, 8, 4);
+	settle();
+	assert_non_null(last_sent(OP_EXPECT));
+	topo_get(mx.topo, 1)->state = NODE_LOST;
+	settle();
+	assert_string_equal(calls(), "hold 4\nrelease 4\nanswer 8 Error: Node is unavailable\n");
+	stop();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_remove_moves_children),
+		cmocka_unit_test(test_jobs_in_turn),
+		cmocka_unit_test(test_waits_for_in_flight),
+		cmocka_unit_test(test_forged_answers),
+		cmocka_unit_test(test_arrival_deadline),
+		cmocka_unit_test(test_dead_nodes),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
