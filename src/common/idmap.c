@@ -2,6 +2,7 @@
 #include "idmap.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static size_t mask_of(const struct idmap *m)
 {
@@ -96,4 +97,12 @@ size_t idmap_slots(const struct idmap *m)
 void *idmap_at(const struct idmap *m, size_t slot)
 {
 	return m->slots[slot].val;
+}
+
+int idmap_cmp_i32(const void *a, const void *b)
+{
+	int32_t x, y;
+	memcpy(&x, a, sizeof x);
+	memcpy(&y, b, sizeof y);
+	return (x > y) - (x < y);
 }

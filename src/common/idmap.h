@@ -32,4 +32,7 @@ void *idmap_del(struct idmap *m, uint32_t key);
 size_t idmap_slots(const struct idmap *m);
 void *idmap_at(const struct idmap *m, size_t slot);
 
+/* Orders i32 ids for qsort. */
+int idmap_cmp_i32(const void *a, const void *b);
+
 #endif

@@ -1,8 +1,11 @@
-/* heartbit.c - entries in an array (scanned at check time) with an id index beside it. */
+/* heartbit.c - an entry per node, found by id in an idmap and swept at check time. */
 #include "heartbit.h"
 
 #include <stdlib.h>
-#include <string.h>
+
+#include "buf.h"
+#include "idmap.h"
+#include "log.h"
 
 struct entry {
 	int32_t id;
@@ -12,45 +15,20 @@ struct entry {
 
 struct heartbit {
 	int64_t period;
-	struct entry *e;
-	size_t n, cap;
-	int32_t *index;	/* open addressing: position in e + 1; 0 empty */
-	size_t slots;	/* power of two, at least 2n */
+	struct idmap nodes;
 	int64_t next;	/* no entry can fall silent before this */
 };
-
-static size_t slot_of(const struct heartbit *hb, int32_t id)
-{
-	size_t h = (size_t)((uint32_t)id * 2654435761u);
-	size_t mask = hb->slots - 1;
-	size_t i = h & mask;
-	while (hb->index[i] && hb->e[hb->index[i] - 1].id != id)
-		i = (i + 1) & mask;
-	return i;
-}
-
-static int reindex(struct heartbit *hb, size_t slots)
-{
-	int32_t *index = calloc(slots, sizeof *index);
-	if (!index)
-		return -1;
-	free(hb->index);
-	hb->index = index;
-	hb->slots = slots;
-	for (size_t k = 0; k < hb->n; k++)
-		hb->index[slot_of(hb, hb->e[k].id)] = (int32_t)(k + 1);
-	return 0;
-}
 
 struct heartbit *hb_new(void)
 {
 	struct heartbit *hb = calloc(1, sizeof *hb);
-	if (hb && reindex(hb, 16) < 0) {
+	if (!hb)
+		return NULL;
+	if (idmap_init(&hb->nodes) < 0) {
 		free(hb);
 		return NULL;
 	}
-	if (hb)
-		hb->next = INT64_MAX;
+	hb->next = INT64_MAX;
 	return hb;
 }
 
@@ -59,24 +37,27 @@ void hb_destroy(struct heartbit **hbp)
 	struct heartbit *hb = *hbp;
 	if (!hb)
 		return;
-	free(hb->e);
-	free(hb->index);
+	for (size_t i = 0; i < idmap_slots(&hb->nodes); i++)
+		free(idmap_at(&hb->nodes, i));
+	idmap_free(&hb->nodes);
 	free(hb);
 	*hbp = NULL;
 }
 
-static struct entry *find(const struct heartbit *hb, int32_t id)
+static struct entry *entry_at(const struct heartbit *hb, size_t slot)
 {
-	int32_t k = hb->index[slot_of(hb, id)];
-	return k ? &hb->e[k - 1] : NULL;
+	return idmap_at(&hb->nodes, slot);
 }
 
 void hb_set_period(struct heartbit *hb, int64_t ms, int64_t now)
 {
 	hb->period = ms;
-	for (size_t k = 0; k < hb->n; k++) {
-		hb->e[k].seen = now;
-		hb->e[k].down = false;
+	for (size_t i = 0; i < idmap_slots(&hb->nodes); i++) {
+		struct entry *e = entry_at(hb, i);
+		if (e) {
+			e->seen = now;
+			e->down = false;
+		}
 	}
 	hb->next = ms ? now + HB_MISSED * ms : INT64_MAX;
 }
@@ -86,43 +67,9 @@ int64_t hb_period(const struct heartbit *hb)
 	return hb->period;
 }
 
-int hb_track(struct heartbit *hb, int32_t id, int64_t now)
-{
-	struct entry *e = find(hb, id);
-	if (!e) {
-		if (hb->n == hb->cap) {
-			size_t cap = hb->cap ? hb->cap * 2 : 16;
-			struct entry *grown = realloc(hb->e, cap * sizeof *grown);
-			if (!grown)
-				return -1;
-			hb->e = grown;
-			hb->cap = cap;
-		}
-		if (2 * (hb->n + 1) > hb->slots && reindex(hb, hb->slots * 2) < 0)
-			return -1;
-		e = &hb->e[hb->n++];
-		e->id = id;
-		hb->index[slot_of(hb, id)] = (int32_t)hb->n;
-	}
-	e->seen = now;
-	e->down = false;
-	if (hb->period && now + HB_MISSED * hb->period < hb->next)
-		hb->next = now + HB_MISSED * hb->period;
-	return 0;
-}
-
-void hb_forget(struct heartbit *hb, int32_t id)
-{
-	struct entry *e = find(hb, id);
-	if (!e)
-		return;
-	*e = hb->e[--hb->n];	/* the last entry takes its place */
-	reindex(hb, hb->slots);	/* keeps probing chains whole; removals are rare */
-}
-
 void hb_seen(struct heartbit *hb, int32_t id, int64_t now)
 {
-	struct entry *e = find(hb, id);
+	struct entry *e = idmap_get(&hb->nodes, (uint32_t)id);
 	if (!e)
 		return;
 	e->seen = now;
@@ -131,10 +78,20 @@ void hb_seen(struct heartbit *hb, int32_t id, int64_t now)
 		hb->next = now + HB_MISSED * hb->period;
 }
 
-static int cmp_id(const void *a, const void *b)
+void hb_track(struct heartbit *hb, int32_t id, int64_t now)
 {
-	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-	return (x > y) - (x < y);
+	if (!idmap_get(&hb->nodes, (uint32_t)id)) {
+		struct entry *e = calloc(1, sizeof *e);
+		if (!e || idmap_put(&hb->nodes, (uint32_t)id, e) < 0)
+			fatal("out of memory");
+		e->id = id;
+	}
+	hb_seen(hb, id, now);
+}
+
+void hb_forget(struct heartbit *hb, int32_t id)
+{
+	free(idmap_del(&hb->nodes, (uint32_t)id));
 }
 
 void hb_check(struct heartbit *hb, int64_t now, void (*report)(int32_t id, void *arg),
@@ -143,29 +100,27 @@ void hb_check(struct heartbit *hb, int64_t now, void (*report)(int32_t id, void 
 	if (!hb->period || now < hb->next)
 		return;
 	int64_t silence = HB_MISSED * hb->period;
-	int32_t *down = NULL;
-	size_t ndown = 0;
+	struct buf down = { 0 };
 	hb->next = INT64_MAX;
-	for (size_t k = 0; k < hb->n; k++) {
-		struct entry *e = &hb->e[k];
-		if (e->down)
+	for (size_t i = 0; i < idmap_slots(&hb->nodes); i++) {
+		struct entry *e = entry_at(hb, i);
+		if (!e || e->down)
 			continue;
 		if (now - e->seen >= silence) {
 			e->down = true;
-			int32_t *grown = realloc(down, (ndown + 1) * sizeof *down);
-			if (grown) {
-				down = grown;
-				down[ndown++] = e->id;
-			}
+			if (buf_append(&down, &e->id, sizeof e->id) < 0)
+				fatal("out of memory");
 		} else if (e->seen + silence < hb->next) {
 			hb->next = e->seen + silence;
 		}
 	}
-	if (ndown > 1)
-		qsort(down, ndown, sizeof *down, cmp_id);
-	for (size_t k = 0; k < ndown; k++)
-		report(down[k], arg);
-	free(down);
+	size_t n = down.len / sizeof(int32_t);
+	int32_t *ids = (int32_t *)(void *)down.data;
+	if (n > 1)
+		qsort(ids, n, sizeof *ids, idmap_cmp_i32);
+	for (size_t k = 0; k < n; k++)
+		report(ids[k], arg);
+	buf_free(&down);
 }
 
 int64_t hb_next(const struct heartbit *hb)

@@ -21,7 +21,7 @@ void hb_destroy(struct heartbit **hb);
 void hb_set_period(struct heartbit *hb, int64_t ms, int64_t now);
 int64_t hb_period(const struct heartbit *hb);
 /* A node joined (its silence counts from now), or left the tree. */
-int hb_track(struct heartbit *hb, int32_t id, int64_t now);
+void hb_track(struct heartbit *hb, int32_t id, int64_t now);
 void hb_forget(struct heartbit *hb, int32_t id);
 /* A report (or any message) from node id. */
 void hb_seen(struct heartbit *hb, int32_t id, int64_t now);

@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "heartbit.h"
+#include "idmap.h"
 #include "log.h"
 #include "proc.h"
 #include "topo.h"
@@ -50,21 +51,13 @@ void rq_pingall(struct requests *rq)
 		rq_pingall_done(rq, g);
 }
 
-static int cmp_id(const void *a, const void *b)
-{
-	int32_t x, y;
-	memcpy(&x, a, sizeof x);
-	memcpy(&y, b, sizeof y);
-	return (x > y) - (x < y);
-}
-
 void rq_pingall_done(struct requests *rq, struct pingall *g)
 {
 	size_t n = g->down.len / sizeof(int32_t);
 	struct buf line = { 0 };
 	buf_puts(&line, n ? "Ok: " : "Ok: -1");
 	if (n)
-		qsort(g->down.data, n, sizeof(int32_t), cmp_id);
+		qsort(g->down.data, n, sizeof(int32_t), idmap_cmp_i32);
 	for (size_t i = 0; i < n; i++) {
 		int32_t id;
 		memcpy(&id, g->down.data + i * sizeof id, sizeof id);

@@ -1,7 +1,6 @@
 /* topo.c - the control node's model of the tree; where nodes go is in topo_rules.c.
  *
- * Nodes live in an open-addressing hash table keyed by id (linear probing, backward-shift
- * deletion, load at most 1/2), so lookups are O(1) however the tree is shaped. The control node
+ * Nodes are found by id in an idmap, so lookups are O(1) however the tree is shaped. The control node
  * itself is a pseudo-node (id TOPO_ROOT) whose children are the roots, so that code which walks
  * up or attaches a child needs no special case for it.
  *
@@ -22,24 +21,9 @@ static const char *const topo_names[] = {
 
 /* ---- the id table ---- */
 
-static size_t table_home(const struct topo *t, int32_t id)
-{
-	/* Fibonacci hashing: consecutive ids spread over the whole table. */
-	return (size_t)(((uint64_t)(uint32_t)id * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - t->bits));
-}
-
-static size_t table_mask(const struct topo *t)
-{
-	return ((size_t)1 << t->bits) - 1;
-}
-
 struct tnode *topo_lookup(const struct topo *t, int32_t id)
 {
-	for (size_t i = table_home(t, id);; i = (i + 1) & table_mask(t)) {
-		struct tnode *w = t->slots[i];
-		if (!w || w->n.id == id)
-			return w;
-	}
+	return idmap_get(&t->nodes, (uint32_t)id);
 }
 
 /* The node, or the control node for TOPO_ROOT. */
@@ -51,48 +35,6 @@ static struct tnode *node_at(const struct topo *t, int32_t id)
 struct tnode *topo_parent_of(const struct topo *t, const struct tnode *w)
 {
 	return node_at(t, w->n.parent);
-}
-
-/* Room is there: the load stays at most 1/2. */
-static void table_put(struct topo *t, struct tnode *w)
-{
-	size_t i = table_home(t, w->n.id);
-	while (t->slots[i])
-		i = (i + 1) & table_mask(t);
-	t->slots[i] = w;
-}
-
-static void table_del(struct topo *t, int32_t id)
-{
-	size_t mask = table_mask(t);
-	size_t i = table_home(t, id);
-	while (t->slots[i]->n.id != id)
-		i = (i + 1) & mask;
-	/* Pull back every later entry of the run that may sit at the hole, so no tombstones. */
-	for (size_t j = (i + 1) & mask; t->slots[j]; j = (j + 1) & mask) {
-		size_t home = table_home(t, t->slots[j]->n.id);
-		if (((j - home) & mask) >= ((j - i) & mask)) {
-			t->slots[i] = t->slots[j];
-			i = j;
-		}
-	}
-	t->slots[i] = NULL;
-}
-
-static int table_resize(struct topo *t, unsigned bits)
-{
-	struct tnode **old = t->slots;
-	size_t nold = old ? table_mask(t) + 1 : 0;
-	struct tnode **slots = calloc((size_t)1 << bits, sizeof *slots);
-	if (!slots)
-		return -1;
-	t->slots = slots;
-	t->bits = bits;
-	for (size_t i = 0; i < nold; i++)
-		if (old[i])
-			table_put(t, old[i]);
-	free(old);
-	return 0;
 }
 
 /* ---- children arrays and sizes ---- */
@@ -242,7 +184,7 @@ struct topo *topo_new(enum topo_kind kind)
 		return NULL;
 	t->kind = kind;
 	t->ctl = calloc(1, sizeof *t->ctl);
-	if (!t->ctl || table_resize(t, 4) < 0) {
+	if (!t->ctl || idmap_init(&t->nodes) < 0) {
 		free(t->ctl);
 		free(t);
 		return NULL;
@@ -265,11 +207,11 @@ void topo_destroy(struct topo **tp)
 	struct topo *t = *tp;
 	if (!t)
 		return;
-	for (size_t i = 0; i <= table_mask(t); i++)
-		if (t->slots[i])
-			tnode_free(t->slots[i]);
+	for (size_t i = 0; i < idmap_slots(&t->nodes); i++)
+		if (idmap_at(&t->nodes, i))
+			tnode_free(idmap_at(&t->nodes, i));
 	tnode_free(t->ctl);
-	free(t->slots);
+	idmap_free(&t->nodes);
 	free(t);
 	*tp = NULL;
 }
@@ -303,7 +245,7 @@ struct topo_node *topo_get(const struct topo *t, int32_t id)
 
 size_t topo_count(const struct topo *t)
 {
-	return t->count;
+	return t->nodes.count;
 }
 
 const int32_t *topo_roots(const struct topo *t, size_t *n)
@@ -330,20 +272,18 @@ struct topo_node *topo_add(struct topo *t, int32_t id, const struct topo_place *
 		return NULL;
 
 	/* Every allocation first, so that running out of memory changes nothing. */
-	if ((t->count + 1) * 2 > table_mask(t) + 1 && table_resize(t, t->bits + 1) < 0)
-		return NULL;
 	if (children_reserve(&par->n, 1) < 0)
 		return NULL;
 	struct tnode *w = calloc(1, sizeof *w);
-	if (!w || (adopt && children_reserve(&w->n, 1) < 0)) {
+	if (!w || (adopt && children_reserve(&w->n, 1) < 0) ||
+	    idmap_put(&t->nodes, (uint32_t)id, w) < 0) {
+		free(w ? w->n.children : NULL);
 		free(w);
 		return NULL;
 	}
 	w->n.id = id;
 	w->n.state = NODE_PENDING;
 	w->n.size = 1;
-	table_put(t, w);
-	t->count++;
 	if (adopt) {
 		/* The new node takes the adopted one's place, which then hangs below it. */
 		size_t at = adopt->pos;
@@ -393,8 +333,7 @@ void topo_delete(struct topo *t, int32_t id, void (*fn)(struct topo_node *, void
 		struct tnode *p = x == top ? NULL : topo_parent_of(t, x);
 		if (fn)
 			fn(&x->n, arg);
-		table_del(t, x->n.id);
-		t->count--;
+		idmap_del(&t->nodes, (uint32_t)x->n.id);
 		tnode_free(x);
 		if (!p)
 			return;
@@ -459,22 +398,16 @@ void topo_walk(const struct topo *t, int32_t id, void (*fn)(struct topo_node *, 
 	}
 }
 
-static int id_cmp(const void *a, const void *b)
-{
-	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-	return (x > y) - (x < y);
-}
-
 void topo_each_sorted(const struct topo *t, void (*fn)(struct topo_node *, void *), void *arg)
 {
 	size_t n = 0;
-	int32_t *ids = malloc((t->count ? t->count : 1) * sizeof *ids);
+	int32_t *ids = malloc((t->nodes.count ? t->nodes.count : 1) * sizeof *ids);
 	if (!ids) {
 		/* Short of memory: still in order, by one scan of the table per node. */
 		for (int64_t last = -1;;) {
 			struct tnode *next = NULL;
-			for (size_t i = 0; i <= table_mask(t); i++) {
-				struct tnode *w = t->slots[i];
+			for (size_t i = 0; i < idmap_slots(&t->nodes); i++) {
+				struct tnode *w = idmap_at(&t->nodes, i);
 				if (w && w->n.id > last && (!next || w->n.id < next->n.id))
 					next = w;
 			}
@@ -484,10 +417,12 @@ void topo_each_sorted(const struct topo *t, void (*fn)(struct topo_node *, void 
 			fn(&next->n, arg);
 		}
 	}
-	for (size_t i = 0; i <= table_mask(t); i++)
-		if (t->slots[i])
-			ids[n++] = t->slots[i]->n.id;
-	qsort(ids, n, sizeof *ids, id_cmp);
+	for (size_t i = 0; i < idmap_slots(&t->nodes); i++) {
+		struct tnode *w = idmap_at(&t->nodes, i);
+		if (w)
+			ids[n++] = w->n.id;
+	}
+	qsort(ids, n, sizeof *ids, idmap_cmp_i32);
 	/* fn may take nodes out as it goes. */
 	for (size_t i = 0; i < n; i++) {
 		struct tnode *w = topo_lookup(t, ids[i]);

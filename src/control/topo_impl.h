@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "idmap.h"
 #include "topo_types.h"
 
 /* A node plus its index in its parent's children, so that a walk steps to the next sibling in
@@ -18,9 +19,7 @@ struct tnode {
 struct topo {
 	enum topo_kind kind;
 	struct tnode *ctl;	/* the control node; its children are the roots */
-	struct tnode **slots;	/* NULL where empty */
-	unsigned bits;		/* the table has 1 << bits slots */
-	size_t count;
+	struct idmap nodes;	/* every node but the control node, by id */
 };
 
 struct tnode *topo_lookup(const struct topo *t, int32_t id);

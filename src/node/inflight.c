@@ -1,14 +1,14 @@
-/* inflight.c - requests in flight through a node, by id in an open-addressing table (linear
- * probing, backward-shift deletion, load at most 1/2): a pipelined script keeps many of them
- * in flight, each looked at twice. The HELLOs awaited are few (creates and moves under way)
- * and kept in a short array. */
+/* inflight.c - requests in flight through a node, by id in an idmap: a pipelined script keeps
+ * many of them in flight, each looked at twice. The HELLOs awaited are few (creates and moves
+ * under way) and kept in a short array. */
 #include "inflight.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "idmap.h"
+
 struct entry {
-	uint32_t req;	/* 0: empty slot */
 	int32_t child;
 	int32_t target;
 };
@@ -20,9 +20,7 @@ struct awaited {
 };
 
 struct inflight {
-	struct entry *slots;
-	size_t mask;	/* slots - 1, a power of two minus one */
-	size_t count;
+	struct idmap reqs;	/* struct entry by request id */
 	struct awaited *hellos;
 	size_t nhellos, cap;
 };
@@ -32,9 +30,7 @@ struct inflight *inflight_new(void)
 	struct inflight *f = calloc(1, sizeof *f);
 	if (!f)
 		return NULL;
-	f->mask = 63;
-	f->slots = calloc(f->mask + 1, sizeof *f->slots);
-	if (!f->slots) {
+	if (idmap_init(&f->reqs) < 0) {
 		free(f);
 		return NULL;
 	}
@@ -46,77 +42,25 @@ void inflight_destroy(struct inflight **fp)
 	struct inflight *f = *fp;
 	if (!f)
 		return;
-	free(f->slots);
+	for (size_t i = 0; i < idmap_slots(&f->reqs); i++)
+		free(idmap_at(&f->reqs, i));
+	idmap_free(&f->reqs);
 	free(f->hellos);
 	free(f);
 	*fp = NULL;
 }
 
-static size_t home(const struct inflight *f, uint32_t req)
-{
-	return (size_t)(req * 2654435761u) & f->mask;	/* ids count up: spread them */
-}
-
-static struct entry *find(const struct inflight *f, uint32_t req)
-{
-	for (size_t i = home(f, req);; i = (i + 1) & f->mask) {
-		if (f->slots[i].req == req)
-			return &f->slots[i];
-		if (!f->slots[i].req)
-			return NULL;
-	}
-}
-
-static void put(struct inflight *f, struct entry e)
-{
-	size_t i = home(f, e.req);
-	while (f->slots[i].req)
-		i = (i + 1) & f->mask;
-	f->slots[i] = e;
-	f->count++;
-}
-
-static int grow(struct inflight *f)
-{
-	struct inflight bigger = { .mask = f->mask * 2 + 1 };
-	bigger.slots = calloc(bigger.mask + 1, sizeof *bigger.slots);
-	if (!bigger.slots)
-		return -1;
-	for (size_t i = 0; i <= f->mask; i++)
-		if (f->slots[i].req)
-			put(&bigger, f->slots[i]);
-	free(f->slots);
-	f->slots = bigger.slots;
-	f->mask = bigger.mask;
-	return 0;
-}
-
-/* Backward-shift deletion: later entries of the run move up, so lookups need no tombstones. */
-static void del(struct inflight *f, struct entry *e)
-{
-	size_t i = (size_t)(e - f->slots);
-	for (size_t j = (i + 1) & f->mask; f->slots[j].req; j = (j + 1) & f->mask) {
-		size_t h = home(f, f->slots[j].req);
-		if (((j - h) & f->mask) >= ((j - i) & f->mask)) {
-			f->slots[i] = f->slots[j];
-			i = j;
-		}
-	}
-	f->slots[i].req = 0;
-	f->count--;
-}
-
 int inflight_sent(struct inflight *f, uint32_t req, int32_t child, int32_t target)
 {
-	struct entry *e = find(f, req);
-	if (e) {
-		e->child = child;
-		e->target = target;
-		return 0;
+	struct entry *e = idmap_get(&f->reqs, req);
+	if (!e) {
+		if (!(e = malloc(sizeof *e)) || idmap_put(&f->reqs, req, e) < 0) {
+			free(e);
+			return -1;
+		}
 	}
-	if ((f->count + 1) * 2 > f->mask + 1 && grow(f) < 0)
-		return -1;
-	put(f, (struct entry){ req, child, target });
+	e->child = child;
+	e->target = target;
 	return 0;
 }
 
@@ -127,12 +71,12 @@ static void hello_del(struct inflight *f, size_t i)
 
 bool inflight_answer(struct inflight *f, uint32_t req, int32_t child, int32_t id, bool final)
 {
-	struct entry *e = req ? find(f, req) : NULL;
+	struct entry *e = req ? idmap_get(&f->reqs, req) : NULL;
 	if (!e || e->child != child || e->target != id)
 		return false;
 	if (!final)
 		return true;
-	del(f, e);
+	free(idmap_del(&f->reqs, req));
 	for (size_t i = 0; i < f->nhellos; i++) {
 		if (f->hellos[i].req == req) {	/* a create that failed: no HELLO comes */
 			hello_del(f, i);
@@ -166,9 +110,8 @@ bool inflight_hello(struct inflight *f, int32_t child, int32_t id)
 {
 	for (size_t i = 0; i < f->nhellos; i++) {
 		if (f->hellos[i].id == id && f->hellos[i].child == child) {
-			struct entry *e = f->hellos[i].req ? find(f, f->hellos[i].req) : NULL;
-			if (e)
-				del(f, e);
+			if (f->hellos[i].req)	/* the create it answers */
+				free(idmap_del(&f->reqs, f->hellos[i].req));
 			hello_del(f, i);
 			return true;
 		}
@@ -194,11 +137,12 @@ void inflight_drop_child(struct inflight *f, int32_t child)
 		else
 			i++;
 	}
-	/* Rare (a child lost or moved): a sweep of the table is fine. Deleting shifts later
-	 * entries up, so the same slot is looked at again. */
-	for (size_t i = 0; i <= f->mask;) {
-		if (f->slots[i].req && f->slots[i].child == child)
-			del(f, &f->slots[i]);
+	/* Rare (a child lost or moved): a sweep of the table is fine. Deleting may move a later
+	 * entry into the same slot, so it is looked at again. */
+	for (size_t i = 0; i < idmap_slots(&f->reqs);) {
+		struct idmap_slot *s = &f->reqs.slots[i];
+		if (s->val && ((struct entry *)s->val)->child == child)
+			free(idmap_del(&f->reqs, s->key));
 		else
 			i++;
 	}
@@ -206,5 +150,5 @@ void inflight_drop_child(struct inflight *f, int32_t child)
 
 size_t inflight_count(const struct inflight *f)
 {
-	return f->count;
+	return f->reqs.count;
 }
