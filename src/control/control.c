@@ -320,8 +320,10 @@ static void on_reply(struct ctl *c, int32_t from, const struct msg *m)
 	}
 }
 
-static void dispatch(struct ctl *c, int32_t from, const struct msg *m)
+/* One message from the depth-1 node `from` (or from below it): one event. */
+static bool from_nodes(void *arg, int32_t from, zmq_msg_t *msg, const struct msg *m)
 {
+	struct ctl *c = arg;
 	char endpoint[PROTO_ENDPOINT_MAX];
 	pid_t pid;
 	switch (m->type) {
@@ -342,30 +344,15 @@ static void dispatch(struct ctl *c, int32_t from, const struct msg *m)
 		rq_dropped(c->rq, "message", m->id, from);
 		break;
 	}
+	(void)msg;
 	settle(c);
+	return true;
 }
 
 static void report_silent(int32_t id, void *arg)
 {
 	struct ctl *c = arg;
 	out_printf(&c->out, "Heartbit: node %d is unavailable now", (int)id);
-}
-
-static void from_nodes(struct ctl *c)
-{
-	zmq_msg_t msg;
-	struct msg m;
-	int32_t from;
-	/* Bounded, so that stdin and timers get their turn under a flood of answers. */
-	for (int i = 0; i < 4096; i++) {
-		zmq_msg_init(&msg);
-		int rc = proto_recv(c->down.sock, 1, &from, &msg, &m);
-		if (rc == 0)
-			dispatch(c, from, &m);
-		zmq_msg_close(&msg);
-		if (rc == 1)
-			return;
-	}
 }
 
 static void probe_roots(struct ctl *c)
@@ -576,8 +563,8 @@ int ctl_run(const struct ctl_options *opt)
 			on_signals(c);
 		if (items[1].revents)
 			downlink_watch(&c->down, now);
-		if (items[0].revents)
-			from_nodes(c);
+		if (items[0].revents)	/* bounded: stdin and timers get their turn under a flood */
+			proto_recv_each(c->down.sock, 1, 4096, from_nodes, c);
 		on_timers(c, now);
 		if (items[3].revents)
 			console_read(c->con);

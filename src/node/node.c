@@ -12,12 +12,16 @@
 #include <zmq.h>
 
 #include "beats.h"
+#include "downlink.h"
 #include "clock.h"
 #include "inflight.h"
 #include "log.h"
 #include "proto.h"
 #include "proc.h"
 #include "worker.h"
+
+/* Messages read from one peer before the loop looks at the others. */
+#define RECV_BATCH 4096
 
 /* Any record of child id, whatever its state. */
 static struct child *child_find(struct node *n, int32_t id)
@@ -96,8 +100,7 @@ static void probe_children(struct node *n)
 {
 	for (size_t i = 0; i < n->nchildren;) {
 		struct child *c = &n->children[i];
-		if (c->state == CHILD_UP && proto_send_probe(n->down, c->id) < 0 &&
-		    errno == EHOSTUNREACH)
+		if (c->state == CHILD_UP && downlink_probe(&n->down, c->id) < 0)
 			child_lost(n, c, "connection closed");
 		else
 			i++;
@@ -109,7 +112,7 @@ static void set_period(struct node *n, int32_t ms)
 	beats_set_period(&n->beats, ms, clock_ms());
 	for (size_t i = 0; i < n->nchildren; i++)
 		if (n->children[i].state == CHILD_UP)
-			proto_send_period(n->down, n->children[i].id, n->beats.ms);
+			proto_send_period(n->down.sock, n->children[i].id, n->beats.ms);
 }
 
 static void do_create(struct node *n, const struct msg *m)
@@ -131,7 +134,7 @@ static void do_create(struct node *n, const struct msg *m)
 		reply(n, m->req, REP_ERR, text);
 		return;
 	}
-	if (proc_spawn(n->program, id, n->endpoint, n->set->name, &pid) < 0) {
+	if (proc_spawn(n->program, id, n->down.endpoint, n->set->name, &pid) < 0) {
 		snprintf(text, sizeof text, "Cannot start node: %s", strerror(errno));
 		reply(n, m->req, REP_ERR, text);
 		return;
@@ -183,7 +186,7 @@ static void do_move(struct node *n, const struct msg *m)
 		return;
 	}
 	log_debug("moving to %s", endpoint);
-	proto_send_hello(up, n->id, getpid(), n->endpoint);
+	proto_send_hello(up, n->id, getpid(), n->down.endpoint);
 	/* The old path learns the move is answered (it no longer waits for it), its parent
 	 * that this child is gone without a loss. */
 	reply(n, m->req, REP_OK, NULL);
@@ -244,9 +247,9 @@ static void handle_local(struct node *n, zmq_msg_t *msg, const struct msg *m)
 			worker_piece(n->worker, m, n->up);	/* microseconds: saves two hand-offs */
 			break;
 		}
-		if (proto_forward(n->work, PROTO_NO_ROUTE, msg) == 0)	/* takes msg */
+		if (proto_forward(n->work, PROTO_NO_ROUTE, msg) == 0)
 			n->worker_busy++;
-		return;
+		break;
 	case OP_CREATE:
 		do_create(n, m);
 		break;
@@ -263,7 +266,6 @@ static void handle_local(struct node *n, zmq_msg_t *msg, const struct msg *m)
 		do_abort(n, m);
 		break;
 	}
-	zmq_msg_close(msg);
 }
 
 /* What the child a request went down to may send back about it. */
@@ -283,65 +285,58 @@ static void track_down(struct node *n, uint32_t req, uint8_t op, int32_t child, 
 		log_warn("out of memory: answers from %d will be dropped", (int)child);
 }
 
-static void from_parent(struct node *n)
+/* A request for a node below: on to the next hop, tracked so that only that child may answer
+ * it; answered unavailable when it cannot go. */
+static void forward_down(struct node *n, zmq_msg_t *msg, const struct msg *m)
 {
-	zmq_msg_t msg;
-	struct msg m;
 	int32_t next;
-	for (;;) {
-		zmq_msg_init(&msg);
-		int rc = proto_recv(n->up, 0, NULL, &msg, &m);
-		if (rc == 1) {
-			zmq_msg_close(&msg);
-			return;
-		}
-		if (rc < 0 || (m.type != MSG_REQ && m.type != MSG_EXIT && m.type != MSG_PERIOD)) {
-			zmq_msg_close(&msg);	/* PROBE, or not ours to take */
-			continue;
-		}
-		if (m.type == MSG_EXIT) {
-			n->stopping = true;
-			zmq_msg_close(&msg);
-			return;
-		}
-		if (m.type == MSG_PERIOD) {
-			int32_t ms;
-			if (proto_read_period(&m, &ms) == 0)
-				set_period(n, ms);
-			zmq_msg_close(&msg);
-			continue;
-		}
-		if (m.id == n->id) {
-			handle_local(n, &msg, &m);
-			continue;
-		}
-		if (proto_next_hop(&m, n->id, &next) < 0) {
-			zmq_msg_close(&msg);
-			continue;
-		}
-		uint32_t req = m.req;
-		int32_t target = m.id;
-		uint8_t op = m.code;
-		int32_t subject = -1;	/* a create's or a move's new node */
-		pid_t pid;
-		if (op == OP_CREATE || op == OP_ABORT)
-			proto_read_i32(&m, &subject);
-		else if (op == OP_EXPECT)
-			proto_read_expect(&m, &subject, &pid);
-		struct child *c = child_up(n, next);
-		if (!c)
-			zmq_msg_close(&msg);	/* proto_forward takes it, sent or not */
-		if (!c || proto_forward(n->down, next, &msg) < 0) {
-			int err = c ? errno : EHOSTUNREACH;
-			log_debug("cannot forward to %d: %s", (int)next, zmq_strerror(err));
-			proto_send_rep(n->up, req, target, REP_UNAVAIL, NULL, 0);
-			if (c && err == EHOSTUNREACH)
-				child_lost(n, c, "connection closed");
-			else if (!c)
-				proto_send_lost(n->up, next, 0, n->id);
-			continue;
-		}
-		track_down(n, req, op, next, target, subject);
+	if (proto_next_hop(m, n->id, &next) < 0)
+		return;
+	uint32_t req = m->req;
+	int32_t target = m->id;
+	uint8_t op = m->code;
+	int32_t subject = -1;	/* a create's or a move's new node */
+	pid_t pid;
+	if (op == OP_CREATE || op == OP_ABORT)
+		proto_read_i32(m, &subject);
+	else if (op == OP_EXPECT)
+		proto_read_expect(m, &subject, &pid);
+	struct child *c = child_up(n, next);	/* m points into msg: read it all before this */
+	if (!c || proto_forward(n->down.sock, next, msg) < 0) {
+		int err = c ? errno : EHOSTUNREACH;
+		log_debug("cannot forward to %d: %s", (int)next, zmq_strerror(err));
+		proto_send_rep(n->up, req, target, REP_UNAVAIL, NULL, 0);
+		if (c && err == EHOSTUNREACH)
+			child_lost(n, c, "connection closed");
+		else if (!c)
+			proto_send_lost(n->up, next, 0, n->id);
+		return;
+	}
+	track_down(n, req, op, next, target, subject);
+}
+
+static bool from_parent(void *arg, int32_t from, zmq_msg_t *msg, const struct msg *m)
+{
+	struct node *n = arg;
+	void *up = n->up;
+	int32_t ms;
+	(void)from;
+	switch (m->type) {
+	case MSG_REQ:
+		if (m->id == n->id)
+			handle_local(n, msg, m);
+		else
+			forward_down(n, msg, m);
+		return n->up == up;	/* a move replaced the uplink: read the new one next turn */
+	case MSG_EXIT:
+		n->stopping = true;
+		return false;
+	case MSG_PERIOD:
+		if (proto_read_period(m, &ms) == 0)
+			set_period(n, ms);
+		return true;
+	default:	/* PROBE, or not ours to take */
+		return true;
 	}
 }
 
@@ -359,7 +354,7 @@ static bool hello_ok(struct node *n, struct child *c, int32_t from, const struct
 		return false;
 	c->state = CHILD_UP;
 	if (n->beats.ms)	/* it reports at the current period from the start */
-		proto_send_period(n->down, from, n->beats.ms);
+		proto_send_period(n->down.sock, from, n->beats.ms);
 	return true;
 }
 
@@ -396,45 +391,31 @@ static void child_moved(struct node *n, struct child *c)
 	c->state = CHILD_MOVED;
 }
 
-static void from_children(struct node *n)
+static bool from_children(void *arg, int32_t from, zmq_msg_t *msg, const struct msg *m)
 {
-	zmq_msg_t msg;
-	struct msg m;
-	int32_t from;
-	for (;;) {
-		zmq_msg_init(&msg);
-		int rc = proto_recv(n->down, 1, &from, &msg, &m);
-		if (rc == 1) {
-			zmq_msg_close(&msg);
-			return;
+	struct node *n = arg;
+	struct child *c;
+	switch (m->type) {
+	case MSG_BYE:
+		if ((c = child_up(n, from)) && m->id == from)
+			child_moved(n, c);
+		return true;
+	case MSG_BEAT:
+		if (!from_child_ok(n, from, m))
+			break;
+		for (long i = 0, count = proto_beat_count(m); i < count; i++) {
+			int32_t id = proto_beat_id(m, (size_t)i);
+			beats_add(&n->beats, &id, 1);
 		}
-		if (rc < 0) {
-			zmq_msg_close(&msg);
-			continue;
-		}
-		if (m.type == MSG_BYE) {
-			struct child *c = child_up(n, from);
-			if (c && m.id == from)
-				child_moved(n, c);
-			zmq_msg_close(&msg);
-			continue;
-		}
-		if (!from_child_ok(n, from, &m)) {
-			dropped(n, "message", m.id, from);
-			zmq_msg_close(&msg);
-			continue;
-		}
-		if (m.type == MSG_BEAT) {
-			long count = proto_beat_count(&m);
-			for (long i = 0; i < count; i++) {
-				int32_t id = proto_beat_id(&m, (size_t)i);
-				beats_add(&n->beats, &id, 1);
-			}
-			zmq_msg_close(&msg);
-			continue;
-		}
-		proto_forward(n->up, PROTO_NO_ROUTE, &msg);
+		return true;
+	default:
+		if (!from_child_ok(n, from, m))
+			break;
+		proto_forward(n->up, PROTO_NO_ROUTE, msg);
+		return true;
 	}
+	dropped(n, "message", m->id, from);
+	return true;
 }
 
 static void from_worker(struct node *n)
@@ -481,7 +462,7 @@ static void on_monitors(struct node *n, int64_t now)
 {
 	int ev;
 	char ep[PROTO_ENDPOINT_MAX];
-	reprobe_watch(&n->reprobe, n->down_mon, now);
+	downlink_watch(&n->down, now);
 	while (link_monitor_read(n->up_mon, &ev, ep, sizeof ep) != 1) {
 		if (ev == ZMQ_EVENT_DISCONNECTED || ev == ZMQ_EVENT_CONNECT_RETRIED) {
 			log_debug("uplink %s: event %d, ending", ep, ev);
@@ -512,17 +493,14 @@ static int setup(struct node *n)
 	if (!n->inflight)
 		return -1;
 	n->ctx = link_ctx_new();
-	n->down = link_router(n->ctx, n->endpoint, sizeof n->endpoint);
+	if (downlink_open(&n->down, n->ctx, "down") < 0)
+		return -1;
 	n->up = uplink(n, n->parent_endpoint, &n->up_mon);
-	if (!n->down || !n->up)
+	if (!n->up || !(n->worker = worker_new(n->ctx, n->id, n->set, &n->work)))
 		return -1;
-	n->down_mon = link_monitor(n->ctx, n->down, "down", ZMQ_EVENT_DISCONNECTED);
-	if (!n->down_mon || !(n->worker = worker_new(n->ctx, n->id, n->set, &n->work)))
-		return -1;
-	n->reprobe.next = INT64_MAX;
 	proc_fd_base();
 	/* Queued until the connection is up; the parent answers the create with it. */
-	return proto_send_hello(n->up, n->id, getpid(), n->endpoint);
+	return proto_send_hello(n->up, n->id, getpid(), n->down.endpoint);
 }
 
 static void teardown(struct node *n)
@@ -532,9 +510,8 @@ static void teardown(struct node *n)
 	if (n->worker_busy)
 		_exit(0);
 	link_unmonitor(n->up, &n->up_mon);
-	link_unmonitor(n->down, &n->down_mon);
+	downlink_close(&n->down);
 	link_close(&n->up);
-	link_close(&n->down);
 	link_close(&n->work);
 	if (n->ctx) {
 		zmq_ctx_shutdown(n->ctx);
@@ -561,17 +538,17 @@ int node_run(struct node *n)
 		 * every ZeroMQ socket in the set costs syscalls on every wait. */
 		zmq_pollitem_t items[] = {
 			{ n->up, 0, ZMQ_POLLIN, 0 },
-			{ n->down, 0, ZMQ_POLLIN, 0 },
+			{ n->down.sock, 0, ZMQ_POLLIN, 0 },
 			{ n->up_mon, 0, ZMQ_POLLIN, 0 },
-			{ n->down_mon, 0, ZMQ_POLLIN, 0 },
+			{ n->down.mon, 0, ZMQ_POLLIN, 0 },
 			{ NULL, n->sigfd, ZMQ_POLLIN, 0 },
 			{ n->work, 0, ZMQ_POLLIN, 0 },
 		};
 		int nitems = n->worker_busy ? 6 : 5;
 		int64_t now = clock_ms();
 		int64_t wake = beats_due(&n->beats, n->id, n->up, now);
-		if (n->reprobe.next < wake)
-			wake = n->reprobe.next;
+		if (downlink_next_probe(&n->down) < wake)
+			wake = downlink_next_probe(&n->down);
 		long timeout = wake == INT64_MAX ? -1 : (long)(wake > now ? wake - now : 0);
 		if (zmq_poll(items, nitems, timeout) < 0 && errno != EINTR)
 			break;
@@ -581,13 +558,14 @@ int node_run(struct node *n)
 		if (items[2].revents || items[3].revents)
 			on_monitors(n, now);
 		if (items[0].revents)
-			from_parent(n);
+			proto_recv_each(n->up, 0, RECV_BATCH, from_parent, n);
 		if (items[1].revents)
-			from_children(n);
+			proto_recv_each(n->down.sock, 1, RECV_BATCH, from_children, n);
 		if (items[5].revents)
 			from_worker(n);
-		if (reprobe_due(&n->reprobe, now)) {
-			from_children(n);	/* a BYE that came before the close */
+		if (downlink_probe_due(&n->down, now)) {
+			/* a BYE that came before the close */
+			proto_recv_each(n->down.sock, 1, RECV_BATCH, from_children, n);
 			probe_children(n);
 		}
 	}

@@ -9,7 +9,7 @@
 #include "beats.h"
 #include "buf.h"
 #include "cmdset.h"
-#include "link.h"
+#include "downlink.h"
 #include "proto.h"
 
 enum child_state {
@@ -32,12 +32,11 @@ struct node {
 	const char *parent_endpoint;
 	const struct cmdset *set;
 	char program[4096];	/* this executable, to start children */
-	char endpoint[PROTO_ENDPOINT_MAX];	/* our ROUTER, where children connect */
 
 	void *ctx;
 	void *up;		/* DEALER to the parent */
-	void *down;		/* ROUTER for the children */
-	void *up_mon, *down_mon;
+	void *up_mon;
+	struct downlink down;	/* the children's ROUTER; its endpoint is where they connect */
 	unsigned uplinks;	/* uplinks opened so far, to name their monitors */
 	void *work;		/* PAIR to the worker thread */
 	int sigfd;
@@ -46,7 +45,6 @@ struct node {
 	size_t nchildren, cap;
 	struct inflight *inflight;	/* what each child may answer (inflight.h) */
 	unsigned long dropped;		/* messages from below dropped: not theirs to send */
-	struct reprobe reprobe;
 
 	struct beats beats;	/* heartbit reports (beats.h) */
 

@@ -135,13 +135,27 @@ static int send_route(void *sock, int32_t to)
 
 int proto_forward(void *sock, int32_t to, zmq_msg_t *msg)
 {
-	if (send_route(sock, to) < 0 || zmq_msg_send(msg, sock, ZMQ_DONTWAIT) < 0) {
-		int e = errno;
-		zmq_msg_close(msg);
-		errno = e;
-		return -1;
+	return send_route(sock, to) < 0 || zmq_msg_send(msg, sock, ZMQ_DONTWAIT) < 0 ? -1 : 0;
+}
+
+size_t proto_recv_each(void *sock, int routed, size_t max, proto_handler *fn, void *arg)
+{
+	size_t n = 0;
+	while (n < max) {
+		zmq_msg_t msg;
+		struct msg m;
+		int32_t from = PROTO_NO_ROUTE;
+		zmq_msg_init(&msg);
+		int rc = proto_recv(sock, routed, &from, &msg, &m);
+		bool more = rc == 1 ? false : rc < 0 || fn(arg, from, &msg, &m);
+		zmq_msg_close(&msg);
+		if (rc == 1)
+			break;
+		n++;
+		if (!more)
+			break;
 	}
-	return 0;
+	return n;
 }
 
 static void write_header(unsigned char *p, const struct msg *m)

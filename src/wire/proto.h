@@ -16,6 +16,7 @@
 #ifndef MQTREE_PROTO_H
 #define MQTREE_PROTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -93,10 +94,16 @@ int proto_next_hop(const struct msg *m, int32_t self, int32_t *next);
  * nothing is waiting, or -1 when what came was malformed (it is drained and dropped) or the
  * socket failed. */
 int proto_recv(void *sock, int routed, int32_t *from, zmq_msg_t *msg, struct msg *m);
+/* Every peer's loop reads through this: hands each well-formed message waiting on sock to
+ * fn, at most max of them, and closes it after (fn may have forwarded it). from is the
+ * sender's id when routed. fn returns false to stop reading for now. Returns how many were
+ * read. */
+typedef bool proto_handler(void *arg, int32_t from, zmq_msg_t *msg, const struct msg *m);
+size_t proto_recv_each(void *sock, int routed, size_t max, proto_handler *fn, void *arg);
 
 /* Sending. `to` is the routing id of a ROUTER's peer, or PROTO_NO_ROUTE. All sends are
  * non-blocking. Return 0, or -1 with errno (EHOSTUNREACH: that peer is not connected). */
-int proto_forward(void *sock, int32_t to, zmq_msg_t *msg);	/* takes msg */
+int proto_forward(void *sock, int32_t to, zmq_msg_t *msg);	/* msg is empty once sent */
 int proto_send_req(void *sock, int32_t to, uint32_t req, uint8_t op, uint8_t flags,
 		   const int32_t *path, size_t npath, const void *body, size_t body_len);
 int proto_send_rep(void *sock, uint32_t req, int32_t id, uint8_t code, const void *body,
