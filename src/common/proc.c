@@ -36,11 +36,10 @@ int proc_node_program(char *path, size_t size)
 int proc_spawn(const char *prog, int32_t id, const char *parent_endpoint, const char *set,
 	       pid_t *pid)
 {
-	char a_id[32], a_parent[300], a_set[64];
+	char a_id[32];	/* first, as is_our_node reads it */
 	snprintf(a_id, sizeof a_id, "--id=%d", (int)id);
-	snprintf(a_parent, sizeof a_parent, "--parent=%s", parent_endpoint);
-	snprintf(a_set, sizeof a_set, "--exec=%s", set);
-	char *argv[] = { (char *)prog, a_id, a_parent, a_set, NULL };
+	char *argv[] = { (char *)prog, a_id, "--parent", (char *)parent_endpoint, "--exec",
+			 (char *)set, NULL };
 
 	posix_spawnattr_t attr;
 	posix_spawn_file_actions_t fa;

@@ -1,4 +1,4 @@
-/* control_main.c - `mqtree [OPTIONS]`: the control node. */
+/* main.c - `mqtree [OPTIONS]`: the control node. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>

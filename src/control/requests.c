@@ -154,12 +154,11 @@ void rq_finish(struct requests *rq, struct req *r, const char *fmt, ...)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	char tmp[256];
-	int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-	va_end(ap);
 	buf_reset(&r->line);
-	if (n > 0)
-		buf_append(&r->line, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+	int rc = buf_vprintf(&r->line, fmt, ap);
+	va_end(ap);
+	if (rc < 0)
+		fatal("out of memory");
 	rq_finish_line(rq, r);
 }
 

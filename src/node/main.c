@@ -1,4 +1,4 @@
-/* node_main.c - `mqtree-node --id=ID --parent=ENDPOINT --exec=SET`: started by the control
+/* main.c - `mqtree-node --id=ID --parent=ENDPOINT --exec=SET`: started by the control
  * node or by a parent compute node, never by hand. */
 #include <getopt.h>
 #include <stdio.h>
