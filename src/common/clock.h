@@ -7,7 +7,5 @@
 typedef int64_t (*clock_ms_fn)(void);
 
 int64_t clock_ms(void);
-/* Microseconds, for measurements. */
-int64_t clock_us(void);
 
 #endif

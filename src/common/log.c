@@ -43,7 +43,7 @@ void log_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
-void fatal(const char *fmt, ...)
+void log_fatal(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);

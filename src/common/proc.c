@@ -16,6 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
+#include "log.h"
+
 extern char **environ;
 
 int proc_node_program(char *path, size_t size)
@@ -36,10 +39,13 @@ int proc_node_program(char *path, size_t size)
 int proc_spawn(const char *prog, int32_t id, const char *parent_endpoint, const char *set,
 	       pid_t *pid)
 {
-	char a_id[32];	/* first, as is_our_node reads it */
-	snprintf(a_id, sizeof a_id, "--id=%d", (int)id);
-	char *argv[] = { (char *)prog, a_id, "--parent", (char *)parent_endpoint, "--exec",
-			 (char *)set, NULL };
+	/* --id first: is_our_node reads it */
+	struct buf a_id = { 0 }, a_parent = { 0 }, a_set = { 0 };
+	if (buf_printf(&a_id, "--id=%d", (int)id) < 0 ||
+	    buf_printf(&a_parent, "--parent=%s", parent_endpoint) < 0 ||
+	    buf_printf(&a_set, "--exec=%s", set) < 0)
+		log_fatal("out of memory");
+	char *argv[] = { (char *)prog, a_id.data, a_parent.data, a_set.data, NULL };
 
 	posix_spawnattr_t attr;
 	posix_spawn_file_actions_t fa;
@@ -64,6 +70,9 @@ int proc_spawn(const char *prog, int32_t id, const char *parent_endpoint, const 
 	int rc = posix_spawn(pid, prog, &fa, &attr, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
+	buf_free(&a_id);
+	buf_free(&a_parent);
+	buf_free(&a_set);
 	if (rc != 0) {
 		errno = rc;
 		return -1;

@@ -20,11 +20,12 @@ struct commands {
 	enum topo_kind kind;
 	const struct cmdset *set;
 	struct output *out;
-	struct cmd_ops ops;
+	struct commands_ops ops;
 };
 
-struct commands *cmd_new(const struct topo *topo, enum topo_kind kind, const struct cmdset *set,
-			 struct output *out, const struct cmd_ops *ops)
+struct commands *commands_new(const struct topo *topo, enum topo_kind kind,
+			      const struct cmdset *set, struct output *out,
+			      const struct commands_ops *ops)
 {
 	struct commands *cm = calloc(1, sizeof *cm);
 	if (!cm)
@@ -37,7 +38,7 @@ struct commands *cmd_new(const struct topo *topo, enum topo_kind kind, const str
 	return cm;
 }
 
-void cmd_destroy(struct commands **cmp)
+void commands_destroy(struct commands **cmp)
 {
 	free(*cmp);
 	*cmp = NULL;
@@ -54,8 +55,8 @@ struct command {
 
 static void error_usage(struct commands *cm, const struct command *cmd, const char *what)
 {
-	out_printf(cm->out, "Error: %s; usage: %s%s%s", what, cmd->name, *cmd->args ? " " : "",
-		   cmd->args);
+	output_printf(cm->out, "Error: %s; usage: %s%s%s", what, cmd->name, *cmd->args ? " " : "",
+		      cmd->args);
 }
 
 static void error_token(struct commands *cm, const char *what, const struct word *t)
@@ -63,7 +64,7 @@ static void error_token(struct commands *cm, const char *what, const struct word
 	struct buf b = { 0 };
 	buf_printf(&b, "Error: %s ", what);
 	buf_quote(&b, t->s, t->len);
-	out_line(cm->out, b.data, b.len);
+	output_line(cm->out, b.data, b.len);
 	buf_free(&b);
 }
 
@@ -134,7 +135,7 @@ static void tree_line(struct topo_node *n, void *arg)
 	if (n->pid)
 		buf_printf(&tp->line, " pid %d", (int)n->pid);
 	buf_puts(&tp->line, states[n->state]);
-	out_line(tp->cm->out, tp->line.data, tp->line.len);
+	output_line(tp->cm->out, tp->line.data, tp->line.len);
 }
 
 static void cmd_tree(struct commands *cm, const struct tokens *t)
@@ -142,8 +143,9 @@ static void cmd_tree(struct commands *cm, const struct tokens *t)
 	struct tree_print tp = { cm, { 0 } };
 	size_t n;
 	buf_printf(&tp.line, "control pid %d, %s, %zu node%s", (int)getpid(),
-		   topo_kind_name(cm->kind), topo_count(cm->topo), topo_count(cm->topo) == 1 ? "" : "s");
-	out_line(cm->out, tp.line.data, tp.line.len);
+		   topo_kind_name(cm->kind), topo_count(cm->topo),
+		   topo_count(cm->topo) == 1 ? "" : "s");
+	output_line(cm->out, tp.line.data, tp.line.len);
 	const int32_t *roots = topo_roots(cm->topo, &n);
 	for (size_t i = 0; i < n; i++)
 		topo_walk(cm->topo, roots[i], tree_line, &tp);
@@ -159,6 +161,8 @@ static void cmd_heartbit(struct commands *cm, const struct tokens *t)
 	}
 	cm->ops.heartbit(cm->ops.arg, (int32_t)ms);
 }
+
+static void cmd_help(struct commands *cm);
 
 static void cmd_help_run(struct commands *cm, const struct tokens *t)
 {
@@ -188,7 +192,7 @@ static const struct command commands[] = {
 	{ "quit", "", NULL, 0, 0, cmd_exit, false },
 };
 
-void cmd_help(struct commands *cm)
+static void cmd_help(struct commands *cm)
 {
 	struct buf b = { 0 };
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
@@ -205,10 +209,11 @@ void cmd_help(struct commands *cm)
 		} else {
 			continue;
 		}
-		out_line(cm->out, b.data, b.len);
+		output_line(cm->out, b.data, b.len);
 	}
 	buf_free(&b);
 }
+
 
 static const struct command *find(const struct word *t)
 {
@@ -224,7 +229,7 @@ static bool start_exec(struct commands *cm, const struct tokens *t, bool complet
 	int32_t id;
 	/* A head cut right after the id might have cut the id itself. */
 	if (!complete && t->rest_len == 0) {
-		out_puts(cm->out, "Error: Line too long");
+		output_puts(cm->out, "Error: Line too long");
 		return false;
 	}
 	if (arg_id(cm, t, 1, &id) < 0)
@@ -238,7 +243,7 @@ static bool start_exec(struct commands *cm, const struct tokens *t, bool complet
 	return true;
 }
 
-bool cmd_waits(struct commands *cm, const char *line, size_t len)
+bool commands_waits(struct commands *cm, const char *line, size_t len)
 {
 	struct tokens t;
 	parse_tokens(line, len, &t);
@@ -246,8 +251,8 @@ bool cmd_waits(struct commands *cm, const char *line, size_t len)
 	       cm->ops.structure_busy(cm->ops.arg);
 }
 
-bool cmd_line(struct commands *cm, const char *line, size_t len, bool complete, uint32_t *stream_req,
-	      int *extra_lines)
+bool commands_line(struct commands *cm, const char *line, size_t len, bool complete,
+		   uint32_t *stream_req, int *extra_lines)
 {
 	struct tokens t;
 	parse_tokens(line, len, &t);
@@ -266,7 +271,7 @@ bool cmd_line(struct commands *cm, const char *line, size_t len, bool complete, 
 	if (cmd->streams)
 		return start_exec(cm, &t, complete, stream_req, extra_lines);
 	if (!complete) {
-		out_puts(cm->out, "Error: Line too long");
+		output_puts(cm->out, "Error: Line too long");
 		return false;
 	}
 	if (nargs > cmd->max || t.more) {

@@ -1,5 +1,5 @@
 /* commands.h - the terminal commands: `create`, `exec`, `ping`, ... read from a line and
- * handed to the request engine (or the loop) through cmd_ops. Every bad form of a command
+ * handed to the request engine (or the loop) through commands_ops. Every bad form of a command
  * is answered here, with one line. */
 #ifndef MQTREE_COMMANDS_H
 #define MQTREE_COMMANDS_H
@@ -16,7 +16,7 @@ struct topo;
 struct commands;
 
 /* What a command does, once read. Every call gets `arg`. */
-struct cmd_ops {
+struct commands_ops {
 	void (*create)(void *arg, int32_t id, int64_t parent);
 	void (*ping)(void *arg, int32_t id);
 	void (*pingall)(void *arg);
@@ -26,7 +26,7 @@ struct cmd_ops {
 	 * them. */
 	uint32_t (*exec_begin)(void *arg, int32_t id);
 	void (*exec_feed)(void *arg, uint32_t req, const char *data, size_t len);
-	/* True while a remove or kill is under way (cmd_waits). */
+	/* True while a remove or kill is under way (commands_waits). */
 	bool (*structure_busy)(void *arg);
 	void (*heartbit)(void *arg, int32_t ms);
 	void (*quit)(void *arg);
@@ -34,18 +34,18 @@ struct cmd_ops {
 };
 
 /* `tree` reads topo; errors and `help` go to out. */
-struct commands *cmd_new(const struct topo *topo, enum topo_kind kind, const struct cmdset *set,
-			 struct output *out, const struct cmd_ops *ops);
-void cmd_destroy(struct commands **cm);
+struct commands *commands_new(const struct topo *topo, enum topo_kind kind,
+			      const struct cmdset *set, struct output *out,
+			      const struct commands_ops *ops);
+void commands_destroy(struct commands **cm);
 
 /* Runs one command line. `complete` is false when only the line's head is given (the line is
  * longer than the console holds); an exec then streams the rest. Returns true when the rest of
  * the line (and *extra_lines more lines) belong to an exec being streamed: *stream_req. */
-bool cmd_line(struct commands *cm, const char *line, size_t len, bool complete,
-	      uint32_t *stream_req, int *extra_lines);
-void cmd_help(struct commands *cm);
+bool commands_line(struct commands *cm, const char *line, size_t len, bool complete,
+		   uint32_t *stream_req, int *extra_lines);
 /* True when the line must wait before it runs: a create or remove while a remove or kill is
  * under way (it is placed in the tree as that leaves it). */
-bool cmd_waits(struct commands *cm, const char *line, size_t len);
+bool commands_waits(struct commands *cm, const char *line, size_t len);
 
 #endif

@@ -23,7 +23,7 @@ struct console {
 	bool interactive;
 	bool stopped;
 	bool eof;
-	bool waiting;		/* the next line waits for a remove (cmd_waits) */
+	bool waiting;		/* the next line waits for a remove (commands_waits) */
 	char *held;		/* interactive: that line */
 	EditLine *el;		/* interactive only */
 	History *hist;
@@ -169,7 +169,7 @@ static void on_line(struct console *con, const char *line, size_t len)
 		if ((con->waiting = con->ops.waits(con->ops.arg, line, len))) {
 			free(con->held);
 			if (!(con->held = strdup(line)))
-				fatal("out of memory");
+				log_fatal("out of memory");
 		} else {
 			dispatch(con, line, len, true);
 		}
@@ -197,7 +197,7 @@ void console_start(struct console *con)
 		con->interactive = false;
 		con->buf = malloc(CON_BUF);
 		if (!con->buf)
-			fatal("out of memory");
+			log_fatal("out of memory");
 		return;
 	}
 	history(con->hist, &ev, H_SETSIZE, 1000);
@@ -235,7 +235,7 @@ static void read_terminal(struct console *con)
 		return;	/* still typing */
 	char *line = strndup(buf, (size_t)n - 1);
 	if (!line)
-		fatal("out of memory");
+		log_fatal("out of memory");
 	/* Buffered mode puts the terminal back for the answers; unbuffered again starts a
 	 * fresh line and draws the prompt. */
 	el_set(con->el, EL_UNBUFFERED, 0);

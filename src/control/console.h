@@ -13,7 +13,7 @@ struct console;
 
 /* Where the lines go. Every call gets `arg`. */
 struct console_ops {
-	/* A command line (commands.h, cmd_line) and whether it must wait (cmd_waits). */
+	/* A command line (commands.h, commands_line) and whether it must wait (commands_waits). */
 	bool (*line)(void *arg, const char *line, size_t len, bool complete, uint32_t *stream,
 		     int *extra);
 	bool (*waits)(void *arg, const char *line, size_t len);

@@ -31,8 +31,8 @@
 /* How long nodes get to end by themselves at exit before they are killed by pid. */
 #define EXIT_GRACE_MS 500
 
-struct ctl {
-	const struct ctl_options *opt;
+struct control {
+	const struct control_options *opt;
 	char program[PATH_MAX];	/* the node program */
 	void *ctx;
 	struct downlink down;	/* depth-1 nodes connect here */
@@ -51,15 +51,15 @@ struct ctl {
 };
 
 /* What an event decided, carried out: nodes taken out, creates admitted, moves started. */
-static void settle(struct ctl *c)
+static void settle(struct control *c)
 {
 	do {
-		mv_check_lost(c->moves);
-		rq_settle(c->rq);
-	} while (mv_start(c->moves));
+		moves_check_lost(c->moves);
+		requests_settle(c->rq);
+	} while (moves_start(c->moves));
 }
 
-static void begin_exit(struct ctl *c)
+static void begin_exit(struct control *c)
 {
 	if (c->exiting)
 		return;
@@ -79,13 +79,13 @@ static int64_t now_ms(void *arg)
 static int send_down(void *arg, uint32_t req, uint8_t op, uint8_t flags, const int32_t *path,
 		     size_t npath, const void *body, size_t len)
 {
-	struct ctl *c = arg;
+	struct control *c = arg;
 	return downlink_send_req(&c->down, req, op, flags, path, npath, body, len);
 }
 
 static int spawn(void *arg, int32_t id, pid_t *pid)
 {
-	struct ctl *c = arg;
+	struct control *c = arg;
 	size_t links;
 	topo_roots(c->topo, &links);
 	if (!proc_fd_room(links)) {	/* its link needs a descriptor here */
@@ -103,111 +103,111 @@ static void kill_node(void *arg, pid_t pid, int32_t id)
 
 static void print(void *arg, const char *line, size_t len)
 {
-	struct ctl *c = arg;
-	out_line(&c->out, line, len);
+	struct control *c = arg;
+	output_line(&c->out, line, len);
 }
 
 static void move_remove(void *arg, uint32_t req, int32_t id)
 {
-	struct ctl *c = arg;
-	mv_remove(c->moves, req, id);
+	struct control *c = arg;
+	moves_remove(c->moves, req, id);
 }
 
 static void move_adopt(void *arg, uint32_t req, int32_t id, int32_t child, int32_t from,
 		       struct buf *held)
 {
-	struct ctl *c = arg;
-	mv_adopt(c->moves, req, id, child, from, held);
+	struct control *c = arg;
+	moves_adopt(c->moves, req, id, child, from, held);
 }
 
 static uint32_t new_id(void *arg)
 {
-	return rq_new_id(((struct ctl *)arg)->rq);
+	return requests_new_id(((struct control *)arg)->rq);
 }
 
 static bool in_flight(void *arg, int32_t id)
 {
-	return rq_in_flight(((struct ctl *)arg)->rq, id);
+	return requests_in_flight(((struct control *)arg)->rq, id);
 }
 
 static void hold(void *arg, int32_t id, struct buf *held)
 {
-	rq_hold(((struct ctl *)arg)->rq, id, held);
+	requests_hold(((struct control *)arg)->rq, id, held);
 }
 
 static void release(void *arg, struct buf *held)
 {
-	rq_release(((struct ctl *)arg)->rq, held);
+	requests_release(((struct control *)arg)->rq, held);
 }
 
 static int32_t adopt_from(void *arg, int32_t parent, int32_t child)
 {
-	return rq_adopt_from(((struct ctl *)arg)->rq, parent, child);
+	return requests_adopt_from(((struct control *)arg)->rq, parent, child);
 }
 
 static void answer(void *arg, uint32_t req, const char *line, bool remove_node)
 {
-	rq_answer(((struct ctl *)arg)->rq, req, line, remove_node);
+	requests_answer(((struct control *)arg)->rq, req, line, remove_node);
 }
 
 static void lost(void *arg, int32_t id)
 {
-	rq_on_lost(((struct ctl *)arg)->rq, id, 0);
+	requests_on_lost(((struct control *)arg)->rq, id, 0);
 }
 
 static void cmd_create(void *arg, int32_t id, int64_t parent)
 {
-	rq_create(((struct ctl *)arg)->rq, id, parent);
+	requests_create(((struct control *)arg)->rq, id, parent);
 }
 
 static void cmd_ping(void *arg, int32_t id)
 {
-	rq_ping(((struct ctl *)arg)->rq, id);
+	requests_ping(((struct control *)arg)->rq, id);
 }
 
 static void cmd_pingall(void *arg)
 {
-	rq_pingall(((struct ctl *)arg)->rq);
+	requests_pingall(((struct control *)arg)->rq);
 }
 
 static void cmd_kill(void *arg, int32_t id)
 {
-	rq_kill(((struct ctl *)arg)->rq, id);
+	requests_kill(((struct control *)arg)->rq, id);
 }
 
 static void cmd_remove(void *arg, int32_t id)
 {
-	rq_remove(((struct ctl *)arg)->rq, id);
+	requests_remove(((struct control *)arg)->rq, id);
 }
 
 static uint32_t cmd_exec_begin(void *arg, int32_t id)
 {
-	return rq_exec_begin(((struct ctl *)arg)->rq, id);
+	return requests_exec_begin(((struct control *)arg)->rq, id);
 }
 
 static void cmd_exec_feed(void *arg, uint32_t req, const char *data, size_t len)
 {
-	rq_exec_feed(((struct ctl *)arg)->rq, req, data, len);
+	requests_exec_feed(((struct control *)arg)->rq, req, data, len);
 }
 
 static bool cmd_structure_busy(void *arg)
 {
-	return rq_structure_busy(((struct ctl *)arg)->rq);
+	return requests_structure_busy(((struct control *)arg)->rq);
 }
 
 /* `heartbit MS`: every node reports every MS ms from now on (0: stop). */
 static void cmd_heartbit(void *arg, int32_t ms)
 {
-	struct ctl *c = arg;
+	struct control *c = arg;
 	size_t n;
 	const int32_t *roots = topo_roots(c->topo, &n);
-	hb_set_period(c->hb, ms, clock_ms());
+	heartbit_set_period(c->hb, ms, clock_ms());
 	for (size_t i = 0; i < n; i++) {
 		struct topo_node *node = topo_get(c->topo, roots[i]);
 		if (node && node->state == NODE_UP)
 			proto_send_period(c->down.sock, roots[i], ms);
 	}
-	out_puts(&c->out, "Ok");
+	output_puts(&c->out, "Ok");
 }
 
 static void cmd_quit(void *arg)
@@ -219,34 +219,34 @@ static void cmd_quit(void *arg)
 static bool con_line(void *arg, const char *line, size_t len, bool complete, uint32_t *stream,
 		     int *extra)
 {
-	struct ctl *c = arg;
-	bool streams = cmd_line(c->cmd, line, len, complete, stream, extra);
+	struct control *c = arg;
+	bool streams = commands_line(c->cmd, line, len, complete, stream, extra);
 	settle(c);
 	return streams;
 }
 
 static bool con_waits(void *arg, const char *line, size_t len)
 {
-	return cmd_waits(((struct ctl *)arg)->cmd, line, len);
+	return commands_waits(((struct control *)arg)->cmd, line, len);
 }
 
 static void con_feed(void *arg, uint32_t req, const char *data, size_t len)
 {
-	struct ctl *c = arg;
-	rq_exec_feed(c->rq, req, data, len);
+	struct control *c = arg;
+	requests_exec_feed(c->rq, req, data, len);
 	settle(c);
 }
 
 static void con_end(void *arg, uint32_t req)
 {
-	struct ctl *c = arg;
-	rq_exec_end(c->rq, req);
+	struct control *c = arg;
+	requests_exec_end(c->rq, req);
 	settle(c);
 }
 
 static bool con_can_feed(void *arg, uint32_t req)
 {
-	return rq_exec_can_feed(((struct ctl *)arg)->rq, req);
+	return requests_exec_can_feed(((struct control *)arg)->rq, req);
 }
 
 static bool print_above(void *arg, const char *line, size_t len)
@@ -256,66 +256,66 @@ static bool print_above(void *arg, const char *line, size_t len)
 
 /* ---- messages from the nodes ---- */
 
-static void on_hello(struct ctl *c, int32_t from, int32_t id, pid_t pid, const char *endpoint)
+static void on_hello(struct control *c, int32_t from, int32_t id, pid_t pid, const char *endpoint)
 {
-	if (!mv_on_hello(c->moves, from, id, pid))
-		rq_on_hello(c->rq, from, id, pid, endpoint);
+	if (!moves_on_hello(c->moves, from, id, pid))
+		requests_on_hello(c->rq, from, id, pid, endpoint);
 	struct topo_node *n = topo_get(c->topo, id);
 	if (!n || n->state != NODE_UP || n->pid != pid)
 		return;
-	mv_node_up(c->moves, id);	/* a move may have been waiting for it */
-	hb_track(c->hb, id, clock_ms());
-	if (n->parent == TOPO_ROOT && hb_period(c->hb))
-		proto_send_period(c->down.sock, id, (int32_t)hb_period(c->hb));
+	moves_node_up(c->moves, id);	/* a move may have been waiting for it */
+	heartbit_track(c->hb, id, clock_ms());
+	if (n->parent == TOPO_ROOT && heartbit_period(c->hb))
+		proto_send_period(c->down.sock, id, (int32_t)heartbit_period(c->hb));
 }
 
 /* News from a node that may report it (its parent, the parent it moves to, the node that
  * started it), on the link that node is below; anything else is stale or forged. */
-static void on_lost(struct ctl *c, int32_t from, const struct msg *m)
+static void on_lost(struct control *c, int32_t from, const struct msg *m)
 {
 	pid_t pid;
 	int32_t parent;
 	struct topo_node *p;
 	if (proto_read_lost(m, &pid, &parent) == 0 && (p = topo_get(c->topo, parent)) &&
 	    (parent == from || p->root == from) &&
-	    (mv_destination(c->moves, m->id) == parent ||
-	     rq_may_report_lost(c->rq, m->id, pid, parent)))
-		rq_on_lost(c->rq, m->id, pid);
+	    (moves_destination(c->moves, m->id) == parent ||
+	     requests_may_report_lost(c->rq, m->id, pid, parent)))
+		requests_on_lost(c->rq, m->id, pid);
 	else
-		rq_dropped(c->rq, "lost", m->id, from);
+		requests_dropped(c->rq, "lost", m->id, from);
 }
 
 /* Reports for nodes of the sender's subtree only. */
-static void on_beat(struct ctl *c, int32_t from, const struct msg *m)
+static void on_beat(struct control *c, int32_t from, const struct msg *m)
 {
 	long count = proto_beat_count(m);
 	int64_t now = clock_ms();
 	if (m->id != from) {	/* a batch is sent by the depth-1 node itself */
-		rq_dropped(c->rq, "beat", m->id, from);
+		requests_dropped(c->rq, "beat", m->id, from);
 		return;
 	}
 	for (long i = 0; i < count; i++) {
 		int32_t id = proto_beat_id(m, (size_t)i);
 		struct topo_node *n = topo_get(c->topo, id);
 		if (!n || (n->root != from && id != from)) {
-			rq_dropped(c->rq, "beat", id, from);
+			requests_dropped(c->rq, "beat", id, from);
 			continue;
 		}
-		hb_seen(c->hb, id, now);
-		rq_heard(c->rq, id);
+		heartbit_seen(c->hb, id, now);
+		requests_heard(c->rq, id);
 	}
 }
 
-static void on_reply(struct ctl *c, int32_t from, const struct msg *m)
+static void on_reply(struct control *c, int32_t from, const struct msg *m)
 {
-	switch (mv_on_reply(c->moves, from, m)) {
-	case MV_NOT_MINE:
-		rq_on_reply(c->rq, from, m);
+	switch (moves_on_reply(c->moves, from, m)) {
+	case MOVES_NOT_MINE:
+		requests_on_reply(c->rq, from, m);
 		break;
-	case MV_FORGED:
-		rq_dropped(c->rq, "answer", m->id, from);
+	case MOVES_FORGED:
+		requests_dropped(c->rq, "answer", m->id, from);
 		break;
-	case MV_TAKEN:
+	case MOVES_TAKEN:
 		break;
 	}
 }
@@ -323,7 +323,7 @@ static void on_reply(struct ctl *c, int32_t from, const struct msg *m)
 /* One message from the depth-1 node `from` (or from below it): one event. */
 static bool from_nodes(void *arg, int32_t from, zmq_msg_t *msg, const struct msg *m)
 {
-	struct ctl *c = arg;
+	struct control *c = arg;
 	char endpoint[PROTO_ENDPOINT_MAX];
 	pid_t pid;
 	switch (m->type) {
@@ -341,7 +341,7 @@ static bool from_nodes(void *arg, int32_t from, zmq_msg_t *msg, const struct msg
 		on_lost(c, from, m);
 		break;
 	default:	/* requests travel down, never to us */
-		rq_dropped(c->rq, "message", m->id, from);
+		requests_dropped(c->rq, "message", m->id, from);
 		break;
 	}
 	(void)msg;
@@ -351,11 +351,11 @@ static bool from_nodes(void *arg, int32_t from, zmq_msg_t *msg, const struct msg
 
 static void report_silent(int32_t id, void *arg)
 {
-	struct ctl *c = arg;
-	out_printf(&c->out, "Heartbit: node %d is unavailable now", (int)id);
+	struct control *c = arg;
+	output_printf(&c->out, "Heartbit: node %d is unavailable now", (int)id);
 }
 
-static void probe_roots(struct ctl *c)
+static void probe_roots(struct control *c)
 {
 	size_t n;
 	const int32_t *roots = topo_roots(c->topo, &n);
@@ -363,26 +363,26 @@ static void probe_roots(struct ctl *c)
 		int32_t id = roots[i];
 		struct topo_node *node = topo_get(c->topo, id);
 		if (node && node->state == NODE_UP && downlink_probe(&c->down, id) < 0) {
-			rq_on_lost(c->rq, id, 0);
+			requests_on_lost(c->rq, id, 0);
 			settle(c);
 			roots = topo_roots(c->topo, &n);	/* a lost root may have gone */
 		}
 	}
 }
 
-static void reap(struct ctl *c)
+static void reap(struct control *c)
 {
 	int status;
 	pid_t pid;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		char why[64];
 		proc_status_text(status, why, sizeof why);
-		rq_on_exit(c->rq, pid, why);
+		requests_on_exit(c->rq, pid, why);
 		settle(c);
 	}
 }
 
-static void on_signals(struct ctl *c)
+static void on_signals(struct control *c)
 {
 	struct signalfd_siginfo si;
 	while (read(c->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
@@ -398,28 +398,37 @@ static void on_signals(struct ctl *c)
 
 /* ---- start and end ---- */
 
-static int wire(struct ctl *c)
+static int wire(struct control *c)
 {
-	const struct ctl_options *o = c->opt;
-	const struct rq_ops rq_ops = { send_down, spawn, kill_node, print, now_ms, move_remove,
-				     move_adopt, c };
-	const struct mv_ops mv_ops = { send_down, now_ms, kill_node, new_id, in_flight, hold, release,
-				       adopt_from, answer, lost, c };
-	const struct cmd_ops cmd_ops = { cmd_create, cmd_ping, cmd_pingall, cmd_kill, cmd_remove,
-					 cmd_exec_begin, cmd_exec_feed, cmd_structure_busy,
-					 cmd_heartbit, cmd_quit, c };
+	const struct control_options *o = c->opt;
+	const struct requests_ops requests_ops = {send_down, spawn,	  kill_node,  print,
+						  now_ms,    move_remove, move_adopt, c};
+	const struct moves_ops moves_ops = {send_down, now_ms, kill_node, new_id,
+					    in_flight, hold,   release,	  adopt_from,
+					    answer,    lost,   c};
+	const struct commands_ops commands_ops = {cmd_create,
+						  cmd_ping,
+						  cmd_pingall,
+						  cmd_kill,
+						  cmd_remove,
+						  cmd_exec_begin,
+						  cmd_exec_feed,
+						  cmd_structure_busy,
+						  cmd_heartbit,
+						  cmd_quit,
+						  c};
 	const struct console_ops con_ops = { con_line, con_waits, con_feed, con_end, con_can_feed,
 					     cmd_quit, c };
 	struct buf banner = { 0 };
 	c->topo = topo_new(o->kind);
-	c->hb = hb_new();
-	c->rq = rq_new(c->topo, c->hb, o->timeout_ms, &rq_ops);
-	c->moves = mv_new(c->topo, o->timeout_ms > HELLO_MIN_MS ? o->timeout_ms : HELLO_MIN_MS,
-			  c->down.endpoint, &mv_ops);
-	c->cmd = cmd_new(c->topo, o->kind, o->set, &c->out, &cmd_ops);
+	c->hb = heartbit_new();
+	c->rq = requests_new(c->topo, c->hb, o->timeout_ms, &requests_ops);
+	c->moves = moves_new(c->topo, o->timeout_ms > HELLO_MIN_MS ? o->timeout_ms : HELLO_MIN_MS,
+			     c->down.endpoint, &moves_ops);
+	c->cmd = commands_new(c->topo, o->kind, o->set, &c->out, &commands_ops);
 	if (buf_printf(&banner, "mqtree %s: topology %s, exec %s. Type 'help' for the commands.",
 		       MQTREE_VERSION, topo_kind_name(o->kind), o->set->name) < 0)
-		fatal("out of memory");
+		log_fatal("out of memory");
 	c->con = console_new(o->interactive, banner.data, &con_ops);
 	buf_free(&banner);
 	if (c->con && o->interactive) {
@@ -429,7 +438,7 @@ static int wire(struct ctl *c)
 	return c->topo && c->hb && c->rq && c->moves && c->cmd && c->con ? 0 : -1;
 }
 
-static int setup(struct ctl *c)
+static int setup(struct control *c)
 {
 	static const int signals[] = { SIGCHLD, SIGINT, SIGTERM, SIGHUP, 0 };
 	signal(SIGPIPE, SIG_IGN);
@@ -458,7 +467,7 @@ static int setup(struct ctl *c)
 
 /* Every node ends: asked first, by pid after a grace. As a subreaper we are the parent of
  * every orphan, so "no child left" means no process of ours is left. */
-static void end_nodes(struct ctl *c)
+static void end_nodes(struct control *c)
 {
 	size_t n;
 	const int32_t *roots = topo_roots(c->topo, &n);
@@ -482,24 +491,24 @@ static void end_nodes(struct ctl *c)
 			while (read(c->sigfd, &si, sizeof si) > 0)
 				;
 		}
-		rq_kill_all(c->rq);	/* what did not end by itself */
+		requests_kill_all(c->rq);	/* what did not end by itself */
 	}
 }
 
-static void teardown(struct ctl *c)
+static void teardown(struct control *c)
 {
 	console_destroy(&c->con);
 	c->out.above = NULL;
 	if (c->topo && c->rq) {
 		end_nodes(c);
-		rq_kill_all(c->rq);	/* by now only the records are left */
+		requests_kill_all(c->rq);	/* by now only the records are left */
 	}
-	out_flush(&c->out);
-	cmd_destroy(&c->cmd);
-	mv_destroy(&c->moves);
-	rq_destroy(&c->rq);
+	output_flush(&c->out);
+	commands_destroy(&c->cmd);
+	moves_destroy(&c->moves);
+	requests_destroy(&c->rq);
 	topo_destroy(&c->topo);
-	hb_destroy(&c->hb);
+	heartbit_destroy(&c->hb);
 	downlink_close(&c->down);
 	if (c->ctx)
 		zmq_ctx_term(c->ctx);
@@ -507,32 +516,32 @@ static void teardown(struct ctl *c)
 		close(c->sigfd);
 }
 
-static int64_t next_wake(struct ctl *c)
+static int64_t next_wake(struct control *c)
 {
-	int64_t wake = rq_next_wake(c->rq);
-	int64_t other[] = { downlink_next_probe(&c->down), hb_next(c->hb),
-			    mv_next_wake(c->moves), c->exiting ? c->exit_deadline : INT64_MAX };
+	int64_t wake = requests_next_wake(c->rq);
+	int64_t other[] = { downlink_next_probe(&c->down), heartbit_next(c->hb),
+			    moves_next_wake(c->moves), c->exiting ? c->exit_deadline : INT64_MAX };
 	for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
 		if (other[i] < wake)
 			wake = other[i];
 	return wake;
 }
 
-static void on_timers(struct ctl *c, int64_t now)
+static void on_timers(struct control *c, int64_t now)
 {
 	if (downlink_probe_due(&c->down, now))
 		probe_roots(c);
-	rq_tick(c->rq, now);
+	requests_tick(c->rq, now);
 	settle(c);
-	mv_tick(c->moves, now);
+	moves_tick(c->moves, now);
 	settle(c);
-	hb_check(c->hb, now, report_silent, c);
+	heartbit_check(c->hb, now, report_silent, c);
 }
 
-int ctl_run(const struct ctl_options *opt)
+int control_run(const struct control_options *opt)
 {
-	struct ctl ctl = { .opt = opt, .sigfd = -1 };
-	struct ctl *c = &ctl;
+	struct control ctl = { .opt = opt, .sigfd = -1 };
+	struct control *c = &ctl;
 	if (setup(c) < 0) {
 		log_warn("cannot start: %s", strerror(errno));
 		teardown(c);
@@ -541,8 +550,8 @@ int ctl_run(const struct ctl_options *opt)
 	console_start(c->con);
 	for (;;) {
 		int64_t now = clock_ms();
-		if (c->exiting && (rq_pending(c->rq) == 0 || now >= c->exit_deadline)) {
-			rq_fail_all(c->rq);
+		if (c->exiting && (requests_pending(c->rq) == 0 || now >= c->exit_deadline)) {
+			requests_fail_all(c->rq);
 			settle(c);
 			break;
 		}
@@ -554,7 +563,7 @@ int ctl_run(const struct ctl_options *opt)
 			{ NULL, c->sigfd, ZMQ_POLLIN, 0 },
 			{ NULL, 0, console_wants_input(c->con) ? ZMQ_POLLIN : 0, 0 },
 		};
-		if (out_flush(&c->out) < 0)
+		if (output_flush(&c->out) < 0)
 			break;
 		if (zmq_poll(items, 4, timeout) < 0 && errno != EINTR)
 			break;
@@ -569,7 +578,7 @@ int ctl_run(const struct ctl_options *opt)
 		if (items[3].revents)
 			console_read(c->con);
 		console_resume(c->con);
-		rq_reap(c->rq);
+		requests_reap(c->rq);
 	}
 	teardown(c);
 	return c->out.failed ? 1 : 0;

@@ -10,7 +10,7 @@
 #include "cmdset.h"
 #include "topo_types.h"
 
-struct ctl_options {
+struct control_options {
 	enum topo_kind kind;
 	const struct cmdset *set;
 	int timeout_ms;
@@ -19,6 +19,6 @@ struct ctl_options {
 };
 
 /* Runs the control node until exit; its exit status. */
-int ctl_run(const struct ctl_options *opt);
+int control_run(const struct control_options *opt);
 
 #endif

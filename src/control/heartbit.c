@@ -19,7 +19,7 @@ struct heartbit {
 	int64_t next;	/* no entry can fall silent before this */
 };
 
-struct heartbit *hb_new(void)
+struct heartbit *heartbit_new(void)
 {
 	struct heartbit *hb = calloc(1, sizeof *hb);
 	if (!hb)
@@ -32,7 +32,7 @@ struct heartbit *hb_new(void)
 	return hb;
 }
 
-void hb_destroy(struct heartbit **hbp)
+void heartbit_destroy(struct heartbit **hbp)
 {
 	struct heartbit *hb = *hbp;
 	if (!hb)
@@ -49,7 +49,7 @@ static struct entry *entry_at(const struct heartbit *hb, size_t slot)
 	return idmap_at(&hb->nodes, slot);
 }
 
-void hb_set_period(struct heartbit *hb, int64_t ms, int64_t now)
+void heartbit_set_period(struct heartbit *hb, int64_t ms, int64_t now)
 {
 	hb->period = ms;
 	for (size_t i = 0; i < idmap_slots(&hb->nodes); i++) {
@@ -59,47 +59,47 @@ void hb_set_period(struct heartbit *hb, int64_t ms, int64_t now)
 			e->down = false;
 		}
 	}
-	hb->next = ms ? now + HB_MISSED * ms : INT64_MAX;
+	hb->next = ms ? now + HEARTBIT_MISSED * ms : INT64_MAX;
 }
 
-int64_t hb_period(const struct heartbit *hb)
+int64_t heartbit_period(const struct heartbit *hb)
 {
 	return hb->period;
 }
 
-void hb_seen(struct heartbit *hb, int32_t id, int64_t now)
+void heartbit_seen(struct heartbit *hb, int32_t id, int64_t now)
 {
 	struct entry *e = idmap_get(&hb->nodes, (uint32_t)id);
 	if (!e)
 		return;
 	e->seen = now;
 	e->down = false;	/* back: it can be reported at its next outage */
-	if (hb->period && now + HB_MISSED * hb->period < hb->next)
-		hb->next = now + HB_MISSED * hb->period;
+	if (hb->period && now + HEARTBIT_MISSED * hb->period < hb->next)
+		hb->next = now + HEARTBIT_MISSED * hb->period;
 }
 
-void hb_track(struct heartbit *hb, int32_t id, int64_t now)
+void heartbit_track(struct heartbit *hb, int32_t id, int64_t now)
 {
 	if (!idmap_get(&hb->nodes, (uint32_t)id)) {
 		struct entry *e = calloc(1, sizeof *e);
 		if (!e || idmap_put(&hb->nodes, (uint32_t)id, e) < 0)
-			fatal("out of memory");
+			log_fatal("out of memory");
 		e->id = id;
 	}
-	hb_seen(hb, id, now);
+	heartbit_seen(hb, id, now);
 }
 
-void hb_forget(struct heartbit *hb, int32_t id)
+void heartbit_forget(struct heartbit *hb, int32_t id)
 {
 	free(idmap_del(&hb->nodes, (uint32_t)id));
 }
 
-void hb_check(struct heartbit *hb, int64_t now, void (*report)(int32_t id, void *arg),
-	      void *arg)
+void heartbit_check(struct heartbit *hb, int64_t now, void (*report)(int32_t id, void *arg),
+		    void *arg)
 {
 	if (!hb->period || now < hb->next)
 		return;
-	int64_t silence = HB_MISSED * hb->period;
+	int64_t silence = HEARTBIT_MISSED * hb->period;
 	struct buf down = { 0 };
 	hb->next = INT64_MAX;
 	for (size_t i = 0; i < idmap_slots(&hb->nodes); i++) {
@@ -109,7 +109,7 @@ void hb_check(struct heartbit *hb, int64_t now, void (*report)(int32_t id, void 
 		if (now - e->seen >= silence) {
 			e->down = true;
 			if (buf_append(&down, &e->id, sizeof e->id) < 0)
-				fatal("out of memory");
+				log_fatal("out of memory");
 		} else if (e->seen + silence < hb->next) {
 			hb->next = e->seen + silence;
 		}
@@ -123,7 +123,7 @@ void hb_check(struct heartbit *hb, int64_t now, void (*report)(int32_t id, void 
 	buf_free(&down);
 }
 
-int64_t hb_next(const struct heartbit *hb)
+int64_t heartbit_next(const struct heartbit *hb)
 {
 	return hb->period ? hb->next : INT64_MAX;
 }

@@ -11,24 +11,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HB_MISSED 4	/* periods of silence before a node is unavailable */
+#define HEARTBIT_MISSED 4	/* periods of silence before a node is unavailable */
 
 struct heartbit;
 
-struct heartbit *hb_new(void);
-void hb_destroy(struct heartbit **hb);
+struct heartbit *heartbit_new(void);
+void heartbit_destroy(struct heartbit **hb);
 /* Sets the period (0: off). Every node's silence counts from now. */
-void hb_set_period(struct heartbit *hb, int64_t ms, int64_t now);
-int64_t hb_period(const struct heartbit *hb);
+void heartbit_set_period(struct heartbit *hb, int64_t ms, int64_t now);
+int64_t heartbit_period(const struct heartbit *hb);
 /* A node joined (its silence counts from now), or left the tree. */
-void hb_track(struct heartbit *hb, int32_t id, int64_t now);
-void hb_forget(struct heartbit *hb, int32_t id);
+void heartbit_track(struct heartbit *hb, int32_t id, int64_t now);
+void heartbit_forget(struct heartbit *hb, int32_t id);
 /* A report (or any message) from node id. */
-void hb_seen(struct heartbit *hb, int32_t id, int64_t now);
+void heartbit_seen(struct heartbit *hb, int32_t id, int64_t now);
 /* Calls report(id) for every node that has just become unavailable (ascending ids). */
-void hb_check(struct heartbit *hb, int64_t now, void (*report)(int32_t id, void *arg),
-	      void *arg);
-/* When hb_check has something to do next; INT64_MAX when never. */
-int64_t hb_next(const struct heartbit *hb);
+void heartbit_check(struct heartbit *hb, int64_t now, void (*report)(int32_t id, void *arg),
+		    void *arg);
+/* When heartbit_check has something to do next; INT64_MAX when never. */
+int64_t heartbit_next(const struct heartbit *hb);
 
 #endif

@@ -43,7 +43,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ctl_options c;
+	struct control_options c;
 	memset(&c, 0, sizeof c);
 	c.kind = TOPO_TREE;
 	c.set = &cmdset_sum;
@@ -88,5 +88,5 @@ int main(int argc, char **argv)
 	c.interactive = !c.quiet && isatty(STDIN_FILENO);
 	if (!isatty(STDOUT_FILENO))
 		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
-	return ctl_run(&c);
+	return control_run(&c);
 }

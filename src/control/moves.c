@@ -32,11 +32,11 @@ struct moves {
 	struct topo *topo;
 	int arrive_ms;
 	char endpoint[PROTO_ENDPOINT_MAX];
-	struct mv_ops ops;
+	struct moves_ops ops;
 };
 
-struct moves *mv_new(struct topo *topo, int arrive_ms, const char *endpoint,
-		     const struct mv_ops *ops)
+struct moves *moves_new(struct topo *topo, int arrive_ms, const char *endpoint,
+			const struct moves_ops *ops)
 {
 	struct moves *mv = calloc(1, sizeof *mv);
 	if (!mv)
@@ -56,7 +56,7 @@ static void job_free(struct job *j)
 	free(j);
 }
 
-void mv_destroy(struct moves **mvp)
+void moves_destroy(struct moves **mvp)
 {
 	struct moves *mv = *mvp;
 	if (!mv)
@@ -78,7 +78,7 @@ static void enqueue(struct moves *mv, struct job *j)
 	TAILQ_INSERT_TAIL(&mv->jobs, j, entry);
 }
 
-bool mv_start(struct moves *mv)
+bool moves_start(struct moves *mv)
 {
 	struct job *j = TAILQ_FIRST(&mv->jobs);
 	if (j && j->draining && !mv->ops.in_flight(mv->ops.arg, j->moves[j->done].id)) {
@@ -99,7 +99,8 @@ static void job_end(struct moves *mv, struct job *j, const char *answer)
 	log_debug("%s of %d: %s", j->remove ? "remove" : "insertion", (int)j->subject, answer);
 	TAILQ_REMOVE(&mv->jobs, j, entry);
 	mv->ops.release(mv->ops.arg, &j->held);
-	mv->ops.answer(mv->ops.arg, j->req, answer, j->remove && j->done == j->n);	/* the loop starts the next */
+	mv->ops.answer(mv->ops.arg, j->req, answer,
+		       j->remove && j->done == j->n); /* the loop starts the next */
 	job_free(j);
 }
 
@@ -111,7 +112,7 @@ static int plan(struct moves *mv, struct job *j)
 		return -1;
 	j->moves = calloc((size_t)n + 1, sizeof *j->moves);
 	if (!j->moves)
-		fatal("out of memory");
+		log_fatal("out of memory");
 	j->n = (size_t)topo_plan_remove(mv->topo, j->subject, j->moves, (size_t)n);
 	return 0;
 }
@@ -153,7 +154,7 @@ static int send_along(struct moves *mv, struct job *j, uint32_t req, uint8_t op,
 	int32_t *path = malloc((max + 1) * sizeof *path);
 	int32_t id = to;
 	if (!path)
-		fatal("out of memory");
+		log_fatal("out of memory");
 	for (; id != TOPO_ROOT && id != TOPO_NONE && npath <= max; id = parent_in_fact(mv, id))
 		path[npath++] = id;
 	int rc = -1;
@@ -221,16 +222,16 @@ static void step(struct moves *mv, struct job *j)
 		struct topo_move *m = &j->moves[j->done];
 		struct topo_node *node = topo_get(mv->topo, m->id);
 		struct topo_node *parent = topo_get(mv->topo, m->parent);
-		if (!node) {	/* taken out meanwhile (killed, or never came up): nothing to move */
+		if (!node) { /* taken out meanwhile (killed, or never came up): nothing to move */
 			j->done++;
 			continue;
 		}
 		if (node->state == NODE_PENDING) {
-			j->waiting = m->id;	/* goes on when it is up (mv_node_up) */
+			j->waiting = m->id;	/* goes on when it is up (moves_node_up) */
 			return;
 		}
 		if (node->state == NODE_UP && mv->ops.in_flight(mv->ops.arg, m->id)) {
-			j->draining = true;	/* goes on once answered (mv_start) */
+			j->draining = true;	/* goes on once answered (moves_start) */
 			return;
 		}
 		if (m->parent != TOPO_ROOT && (!parent || parent->state != NODE_UP)) {
@@ -259,11 +260,11 @@ static void step(struct moves *mv, struct job *j)
 	job_end(mv, j, ok);
 }
 
-void mv_remove(struct moves *mv, uint32_t req, int32_t id)
+void moves_remove(struct moves *mv, uint32_t req, int32_t id)
 {
 	struct job *j = calloc(1, sizeof *j);
 	if (!j)
-		fatal("out of memory");
+		log_fatal("out of memory");
 	j->req = req;
 	j->subject = id;
 	j->remove = true;
@@ -272,12 +273,12 @@ void mv_remove(struct moves *mv, uint32_t req, int32_t id)
 	enqueue(mv, j);
 }
 
-void mv_adopt(struct moves *mv, uint32_t req, int32_t id, int32_t child, int32_t from,
-	      struct buf *held)
+void moves_adopt(struct moves *mv, uint32_t req, int32_t id, int32_t child, int32_t from,
+		 struct buf *held)
 {
 	struct job *j = calloc(1, sizeof *j);
 	if (!j || !(j->moves = calloc(1, sizeof *j->moves)))
-		fatal("out of memory");
+		log_fatal("out of memory");
 	j->n = 1;
 	j->moves[0] = (struct topo_move){ child, id, 0 };
 	j->req = req;
@@ -289,7 +290,7 @@ void mv_adopt(struct moves *mv, uint32_t req, int32_t id, int32_t child, int32_t
 	enqueue(mv, j);
 }
 
-void mv_node_up(struct moves *mv, int32_t id)
+void moves_node_up(struct moves *mv, int32_t id)
 {
 	struct job *j = TAILQ_FIRST(&mv->jobs);
 	if (j && j->waiting == id) {
@@ -298,7 +299,7 @@ void mv_node_up(struct moves *mv, int32_t id)
 	}
 }
 
-bool mv_on_hello(struct moves *mv, int32_t from, int32_t id, pid_t pid)
+bool moves_on_hello(struct moves *mv, int32_t from, int32_t id, pid_t pid)
 {
 	struct job *j = TAILQ_FIRST(&mv->jobs);
 	struct topo_node *n = topo_get(mv->topo, id);
@@ -318,27 +319,28 @@ bool mv_on_hello(struct moves *mv, int32_t from, int32_t id, pid_t pid)
 	return true;
 }
 
-enum mv_reply mv_on_reply(struct moves *mv, int32_t from, const struct msg *m)
+enum moves_reply moves_on_reply(struct moves *mv, int32_t from, const struct msg *m)
 {
 	struct job *j = TAILQ_FIRST(&mv->jobs);
 	if (!j || !m->req || (m->req != j->move_req && m->req != j->expect_req))
-		return MV_NOT_MINE;
+		return MOVES_NOT_MINE;
 	struct topo_move *mo = &j->moves[j->done];
 	bool expect = m->req == j->expect_req;
 	if (from != j->link || m->id != (expect ? mo->parent : mo->id))
-		return MV_FORGED;
+		return MOVES_FORGED;
 	if (m->code != REP_OK) {
-		log_debug("%s of %d under %d: code %d %.*s", expect ? "expecting" : "moving", (int)mo->id,
-			  (int)mo->parent, m->code, (int)(m->body_len > 100 ? 100 : m->body_len), m->body);
+		log_debug("%s of %d under %d: code %d %.*s", expect ? "expecting" : "moving",
+			  (int)mo->id, (int)mo->parent, m->code,
+			  (int)(m->body_len > 100 ? 100 : m->body_len), m->body);
 		job_end(mv, j, "Error: Node is unavailable");	/* it could not be reached */
 	} else if (expect) {
 		j->expect_req = 0;
 		send_move(mv, j);
 	}	/* else the mover has left its old parent; its HELLO from the new one follows */
-	return MV_TAKEN;
+	return MOVES_TAKEN;
 }
 
-int32_t mv_destination(struct moves *mv, int32_t id)
+int32_t moves_destination(struct moves *mv, int32_t id)
 {
 	struct job *j = TAILQ_FIRST(&mv->jobs);
 	if (!j || (!j->move_req && !j->expect_req) || j->moves[j->done].id != id)
@@ -346,7 +348,7 @@ int32_t mv_destination(struct moves *mv, int32_t id)
 	return j->moves[j->done].parent;
 }
 
-void mv_check_lost(struct moves *mv)
+void moves_check_lost(struct moves *mv)
 {
 	struct job *j = TAILQ_FIRST(&mv->jobs);
 	if (!j || (!j->move_req && !j->expect_req))
@@ -371,7 +373,7 @@ void mv_check_lost(struct moves *mv)
 /* A node that has not arrived in time might still arrive later, where the model does not
  * expect it: it is ended instead, so that the model stays true. One that was never told to
  * move stays where it is. */
-void mv_tick(struct moves *mv, int64_t now)
+void moves_tick(struct moves *mv, int64_t now)
 {
 	struct job *j = TAILQ_FIRST(&mv->jobs);
 	if (!j || (!j->move_req && !j->expect_req) || now < j->deadline)
@@ -382,7 +384,7 @@ void mv_tick(struct moves *mv, int64_t now)
 	job_end(mv, j, "Error: Node is unavailable");
 }
 
-int64_t mv_next_wake(struct moves *mv)
+int64_t moves_next_wake(struct moves *mv)
 {
 	struct job *j = TAILQ_FIRST(&mv->jobs);
 	return j && (j->move_req || j->expect_req) ? j->deadline : INT64_MAX;

@@ -24,7 +24,7 @@ struct moves;
 
 /* What moves need from outside: the control's loop wires the request engine and the
  * downlink in, unit tests fakes. Every call gets `arg`. */
-struct mv_ops {
+struct moves_ops {
 	/* One message down path[0..npath); -1 when it cannot go. */
 	int (*send)(void *arg, uint32_t req, uint8_t op, uint8_t flags, const int32_t *path,
 		    size_t npath, const void *body, size_t len);
@@ -49,37 +49,37 @@ struct mv_ops {
 
 /* Moves work on the tree model `topo`; a moving node gets arrive_ms to arrive; `endpoint`
  * is the control's own, for a node that moves to depth 1. */
-struct moves *mv_new(struct topo *topo, int arrive_ms, const char *endpoint,
-		     const struct mv_ops *ops);
-void mv_destroy(struct moves **mv);
+struct moves *moves_new(struct topo *topo, int arrive_ms, const char *endpoint,
+			const struct moves_ops *ops);
+void moves_destroy(struct moves **mv);
 
 /* remove: answers request `req` (Ok, or why not) once node id is out and its children
  * re-joined. */
-void mv_remove(struct moves *mv, uint32_t req, int32_t id);
+void moves_remove(struct moves *mv, uint32_t req, int32_t id);
 /* list insertion: `child` (now under `id` in the model, still under `from` in fact) moves
  * under the new node id once it is up; then request `req` (the create) is answered. The job
  * takes over `held`, the nodes held for it since the create. */
-void mv_adopt(struct moves *mv, uint32_t req, int32_t id, int32_t child, int32_t from,
-	      struct buf *held);
+void moves_adopt(struct moves *mv, uint32_t req, int32_t id, int32_t child, int32_t from,
+		 struct buf *held);
 /* Starts the next job if none is under way, or goes on with one that waited for answers in
  * flight; true when it did. The loop calls it when settling, after the request engine: a
  * job changes the tree, which must not happen while it is being walked. */
-bool mv_start(struct moves *mv);
+bool moves_start(struct moves *mv);
 /* Also when settling: a move of a dead node, or to a dead parent, is over at once. */
-void mv_check_lost(struct moves *mv);
+void moves_check_lost(struct moves *mv);
 /* A node being created is up: a move of it may go on. */
-void mv_node_up(struct moves *mv, int32_t id);
+void moves_node_up(struct moves *mv, int32_t id);
 
 /* A HELLO from node id (process pid), already up, on link `from`: true when it completes a
  * move. */
-bool mv_on_hello(struct moves *mv, int32_t from, int32_t id, pid_t pid);
+bool moves_on_hello(struct moves *mv, int32_t from, int32_t id, pid_t pid);
 /* An answer: not to a move's OP_EXPECT or OP_MOVE, taken, or not from where the request
  * went (to be dropped). */
-enum mv_reply { MV_NOT_MINE, MV_TAKEN, MV_FORGED };
-enum mv_reply mv_on_reply(struct moves *mv, int32_t from, const struct msg *m);
+enum moves_reply { MOVES_NOT_MINE, MOVES_TAKEN, MOVES_FORGED };
+enum moves_reply moves_on_reply(struct moves *mv, int32_t from, const struct msg *m);
 /* The parent node id is being moved to (told to expect it, or moving), else TOPO_NONE. */
-int32_t mv_destination(struct moves *mv, int32_t id);
-void mv_tick(struct moves *mv, int64_t now);
-int64_t mv_next_wake(struct moves *mv);
+int32_t moves_destination(struct moves *mv, int32_t id);
+void moves_tick(struct moves *mv, int64_t now);
+int64_t moves_next_wake(struct moves *mv);
 
 #endif

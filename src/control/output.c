@@ -9,7 +9,7 @@
 #include "buf.h"
 #include "log.h"
 
-void out_line(struct output *o, const char *line, size_t len)
+void output_line(struct output *o, const char *line, size_t len)
 {
 	if (o->failed)
 		return;
@@ -19,12 +19,12 @@ void out_line(struct output *o, const char *line, size_t len)
 	putchar('\n');
 }
 
-void out_puts(struct output *o, const char *line)
+void output_puts(struct output *o, const char *line)
 {
-	out_line(o, line, strlen(line));
+	output_line(o, line, strlen(line));
 }
 
-void out_printf(struct output *o, const char *fmt, ...)
+void output_printf(struct output *o, const char *fmt, ...)
 {
 	struct buf b = { 0 };
 	va_list ap;
@@ -32,12 +32,12 @@ void out_printf(struct output *o, const char *fmt, ...)
 	int rc = buf_vprintf(&b, fmt, ap);
 	va_end(ap);
 	if (rc < 0)
-		fatal("out of memory");
-	out_line(o, b.data, b.len);
+		log_fatal("out of memory");
+	output_line(o, b.data, b.len);
 	buf_free(&b);
 }
 
-int out_flush(struct output *o)
+int output_flush(struct output *o)
 {
 	if (o->failed)
 		return -1;

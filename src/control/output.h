@@ -15,10 +15,10 @@ struct output {
 	void *above_arg;
 };
 
-void out_line(struct output *o, const char *line, size_t len);
-void out_puts(struct output *o, const char *line);
-void out_printf(struct output *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void output_line(struct output *o, const char *line, size_t len);
+void output_puts(struct output *o, const char *line);
+void output_printf(struct output *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* 0, or -1 once a write to stdout has failed (said on stderr; nothing is written after). */
-int out_flush(struct output *o);
+int output_flush(struct output *o);
 
 #endif

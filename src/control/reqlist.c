@@ -37,7 +37,7 @@ struct req *reqlist_get(struct reqlist *l, uint32_t id)
 void reqlist_put(struct reqlist *l, struct req *r)
 {
 	if (idmap_put(&l->table, r->id, r) < 0)
-		fatal("out of memory");
+		log_fatal("out of memory");
 	r->pending = true;
 }
 
@@ -88,7 +88,7 @@ struct nodeq *reqlist_nodeq(struct topo_node *n)
 	if (!n->user) {
 		struct nodeq *q = calloc(1, sizeof *q);
 		if (!q)
-			fatal("out of memory");
+			log_fatal("out of memory");
 		q->id = n->id;
 		TAILQ_INIT(&q->queue);
 		q->adopt = q->adopt_from = TOPO_NONE;
@@ -136,7 +136,7 @@ struct req *reqlist_new_req(struct reqlist *l, enum req_kind kind, int32_t node)
 {
 	struct req *r = calloc(1, sizeof *r);
 	if (!r)
-		fatal("out of memory");
+		log_fatal("out of memory");
 	r->id = reqlist_new_id(l);
 	r->kind = kind;
 	r->node = node;

@@ -1,5 +1,5 @@
 /* reqlist.h - the control node's request record and the lists it lives in; the request
- * engine's (requests.c, rq_*.c) alone. */
+ * engine's (requests.c, requests_*.c) alone. */
 #ifndef MQTREE_REQLIST_H
 #define MQTREE_REQLIST_H
 
@@ -71,7 +71,7 @@ struct nodeq {
 	unsigned held;		/* moves it is part of: nothing is sent until they are over */
 	int32_t spawner;	/* the node that started its process (TOPO_ROOT: us) */
 	int32_t adopt, adopt_from;	/* list insertion: the child to take over once up */
-	struct buf adopt_held;		/* and the nodes held for that (rq_hold) */
+	struct buf adopt_held;		/* and the nodes held for that (requests_hold) */
 	TAILQ_ENTRY(nodeq) blink;	/* busy list: outstanding > 0 */
 	bool busy;
 };
@@ -83,7 +83,7 @@ struct reqlist {
 	struct req_list deadlines;	/* sorted by deadline */
 	TAILQ_HEAD(, nodeq) busy;
 	struct req_list backlog;	/* creates waiting for a place, in order */
-	struct req_list retired;	/* answered: freed by reqlist_reap, once nothing holds them */
+	struct req_list retired; /* answered: freed by reqlist_reap, once nothing holds them */
 };
 
 int reqlist_init(struct reqlist *l);

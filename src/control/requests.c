@@ -1,9 +1,9 @@
 /* requests.c - the core of the request engine: queueing at their node, sending in order,
- * answering in order, taking lost subtrees out once settled. Creates are in rq_create.c,
- * exec streaming in rq_exec.c, liveness and losses in rq_live.c, holding subtrees that move
- * in rq_hold.c; the record and its lists in reqlist.c. */
+ * answering in order, taking lost subtrees out once settled. Creates are in requests_create.c,
+ * exec streaming in requests_exec.c, liveness and losses in requests_live.c, holding subtrees that
+ * move in requests_hold.c; the record and its lists in reqlist.c. */
 #include "requests.h"
-#include "rq.h"
+#include "requests_impl.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -18,17 +18,17 @@
 #include "reqlist.h"
 #include "topo.h"
 
-void rq_print(struct requests *rq, const char *line, size_t len)
+void requests_print(struct requests *rq, const char *line, size_t len)
 {
 	rq->ops.print(rq->ops.arg, line, len);
 }
 
-void rq_puts(struct requests *rq, const char *line)
+void requests_puts(struct requests *rq, const char *line)
 {
-	rq_print(rq, line, strlen(line));
+	requests_print(rq, line, strlen(line));
 }
 
-void rq_printf(struct requests *rq, const char *fmt, ...)
+void requests_printf(struct requests *rq, const char *fmt, ...)
 {
 	struct buf b = { 0 };
 	va_list ap;
@@ -36,25 +36,26 @@ void rq_printf(struct requests *rq, const char *fmt, ...)
 	int rc = buf_vprintf(&b, fmt, ap);
 	va_end(ap);
 	if (rc < 0)
-		fatal("out of memory");
-	rq_print(rq, b.data, b.len);
+		log_fatal("out of memory");
+	requests_print(rq, b.data, b.len);
 	buf_free(&b);
 }
 
-int64_t rq_now(struct requests *rq)
+int64_t requests_now(struct requests *rq)
 {
 	return rq->ops.now(rq->ops.arg);
 }
 
 /* Walks the tree; taking nodes out waits for the walk to end (settle). */
-void rq_walk(struct requests *rq, int32_t id, void (*fn)(struct topo_node *, void *), void *arg)
+void requests_walk(struct requests *rq, int32_t id, void (*fn)(struct topo_node *, void *),
+		   void *arg)
 {
 	rq->walking++;
 	topo_walk(rq->topo, id, fn, arg);
 	rq->walking--;
 }
 
-void rq_walk_sorted(struct requests *rq, void (*fn)(struct topo_node *, void *), void *arg)
+void requests_walk_sorted(struct requests *rq, void (*fn)(struct topo_node *, void *), void *arg)
 {
 	rq->walking++;
 	topo_each_sorted(rq->topo, fn, arg);
@@ -63,24 +64,24 @@ void rq_walk_sorted(struct requests *rq, void (*fn)(struct topo_node *, void *),
 
 /* ---- deadlines ---- */
 
-void rq_deadline_set(struct requests *rq, struct req *r)
+void requests_deadline_set(struct requests *rq, struct req *r)
 {
-	reqlist_deadline_in(&rq->l, r, rq_now(rq) + rq->timeout_ms);
+	reqlist_deadline_in(&rq->l, r, requests_now(rq) + rq->timeout_ms);
 }
 
 /* ---- life of a request ---- */
 
-uint32_t rq_new_id(struct requests *rq)
+uint32_t requests_new_id(struct requests *rq)
 {
 	return reqlist_new_id(&rq->l);
 }
 
 
-void rq_doom(struct requests *rq, int32_t id, bool kill)
+void requests_doom(struct requests *rq, int32_t id, bool kill)
 {
 	int32_t e[2] = { id, kill };
 	if (buf_append(&rq->doomed, e, sizeof e) < 0)
-		fatal("out of memory");
+		log_fatal("out of memory");
 }
 
 static void outstanding_dec(struct requests *rq, struct req *r)
@@ -99,7 +100,7 @@ static void queue_flush(struct requests *rq, struct nodeq *q)
 	for (struct req *r = TAILQ_FIRST(&q->queue), *next; r; r = next) {
 		next = TAILQ_NEXT(r, qlink);
 		if (r->done) {
-			rq_print(rq, r->line.data, r->line.len);
+			requests_print(rq, r->line.data, r->line.len);
 			reqlist_queue_unlink(q, r);
 			reqlist_retire(&rq->l, r);
 		} else if (reqlist_ordered(r)) {
@@ -109,7 +110,7 @@ static void queue_flush(struct requests *rq, struct nodeq *q)
 }
 
 /* r has its answer in r->line (empty: nothing to print). */
-void rq_finish_line(struct requests *rq, struct req *r)
+void requests_finish_line(struct requests *rq, struct req *r)
 {
 	outstanding_dec(rq, r);
 	reqlist_del(&rq->l, r);
@@ -121,8 +122,8 @@ void rq_finish_line(struct requests *rq, struct req *r)
 	r->stage_off = 0;
 	if (r->kind == RK_CREATE) {
 		if (!r->line.data || strncmp(r->line.data, "Ok", 2) != 0) {
-			rq_create_abort(rq, r);
-			rq_doom(rq, r->node, false);	/* it never was */
+			requests_create_abort(rq, r);
+			requests_doom(rq, r->node, false);	/* it never was */
 		}
 		if (r->admitted) {
 			rq->spawning--;
@@ -137,18 +138,18 @@ void rq_finish_line(struct requests *rq, struct req *r)
 	} else {
 		struct pingall *g = r->group;
 		if (r->line.len)
-			rq_print(rq, r->line.data, r->line.len);
+			requests_print(rq, r->line.data, r->line.len);
 		if (q)
 			reqlist_queue_unlink(q, r);
 		reqlist_retire(&rq->l, r);
 		if (g && --g->waiting == 0)
-			rq_pingall_done(rq, g);
+			requests_pingall_done(rq, g);
 	}
 	if (q && q->send && (q->send->kind == RK_KILL || q->send->kind == RK_REMOVE))
-		rq_pump(rq, q);	/* waiting for this answer */
+		requests_pump(rq, q);	/* waiting for this answer */
 }
 
-void rq_finish(struct requests *rq, struct req *r, const char *fmt, ...)
+void requests_finish(struct requests *rq, struct req *r, const char *fmt, ...)
 {
 	if (r->done)
 		return;
@@ -158,56 +159,56 @@ void rq_finish(struct requests *rq, struct req *r, const char *fmt, ...)
 	int rc = buf_vprintf(&r->line, fmt, ap);
 	va_end(ap);
 	if (rc < 0)
-		fatal("out of memory");
-	rq_finish_line(rq, r);
+		log_fatal("out of memory");
+	requests_finish_line(rq, r);
 }
 
-void rq_finish_unavailable(struct requests *rq, struct req *r)
+void requests_finish_unavailable(struct requests *rq, struct req *r)
 {
 	switch (r->kind) {
 	case RK_EXEC:
-		rq_finish(rq, r, "Error:%d: Node is unavailable", (int)r->node);
+		requests_finish(rq, r, "Error:%d: Node is unavailable", (int)r->node);
 		break;
 	case RK_PING:
-		rq_finish(rq, r, "Ok: 0");
+		requests_finish(rq, r, "Ok: 0");
 		break;
 	case RK_KILL:	/* reachable or not, the node goes */
-		rq_doom(rq, r->node, true);
-		rq_finish(rq, r, "Ok");
+		requests_doom(rq, r->node, true);
+		requests_finish(rq, r, "Ok");
 		break;
 	case RK_REMOVE:
-		rq_finish(rq, r, "Error: Node is unavailable");
+		requests_finish(rq, r, "Error: Node is unavailable");
 		break;
 	case RK_CREATE:
-		rq_finish(rq, r, "Error: Parent is unavailable");
+		requests_finish(rq, r, "Error: Parent is unavailable");
 		break;
 	case RK_PINGALL:
 		buf_append(&r->group->down, &r->node, sizeof r->node);
-		rq_finish(rq, r, "%s", "");
+		requests_finish(rq, r, "%s", "");
 		break;
 	case RK_PROBE:
-		rq_finish(rq, r, "%s", "");
+		requests_finish(rq, r, "%s", "");
 		break;
 	}
 }
 
 /* What waits at a node whose create failed: the node never was. */
-void rq_finish_gone(struct requests *rq, struct req *r)
+void requests_finish_gone(struct requests *rq, struct req *r)
 {
 	switch (r->kind) {
 	case RK_EXEC:
-		rq_finish(rq, r, "Error:%d: Not found", (int)r->node);
+		requests_finish(rq, r, "Error:%d: Not found", (int)r->node);
 		break;
 	case RK_PING:
 	case RK_KILL:
 	case RK_REMOVE:
-		rq_finish(rq, r, "Error: Not found");
+		requests_finish(rq, r, "Error: Not found");
 		break;
 	case RK_CREATE:
-		rq_finish(rq, r, "Error: Parent not found");
+		requests_finish(rq, r, "Error: Parent not found");
 		break;
 	default:
-		rq_finish_unavailable(rq, r);
+		requests_finish_unavailable(rq, r);
 		break;
 	}
 }
@@ -215,7 +216,7 @@ void rq_finish_gone(struct requests *rq, struct req *r)
 /* ---- sending ---- */
 
 /* The path of r's messages: to its node, or for a create to the new node's parent. */
-int rq_path(struct requests *rq, struct req *r)
+int requests_path(struct requests *rq, struct req *r)
 {
 	int32_t dest = r->node;
 	if (r->path)
@@ -232,21 +233,21 @@ int rq_path(struct requests *rq, struct req *r)
 
 /* Sends one message of r down its path and notes the link it leaves by: its answers are
  * taken from that link only. -1 when it cannot go. */
-int rq_send(struct requests *rq, struct req *r, uint8_t op, uint8_t flags, const void *body,
-		    size_t len)
+int requests_send(struct requests *rq, struct req *r, uint8_t op, uint8_t flags, const void *body,
+		  size_t len)
 {
-	if (rq_path(rq, r) < 0 || !r->npath)
+	if (requests_path(rq, r) < 0 || !r->npath)
 		return -1;
 	r->link = r->path[0];
 	return rq->ops.send(rq->ops.arg, r->id, op, flags, r->path, r->npath, body, len);
 }
 
-/* rq_send, answering r as unavailable when it cannot go. */
-int rq_send_or_fail(struct requests *rq, struct req *r, uint8_t op, uint8_t flags, const void *body,
-		    size_t len)
+/* requests_send, answering r as unavailable when it cannot go. */
+int requests_send_or_fail(struct requests *rq, struct req *r, uint8_t op, uint8_t flags,
+			  const void *body, size_t len)
 {
-	if (rq_send(rq, r, op, flags, body, len) < 0) {
-		rq_finish_unavailable(rq, r);
+	if (requests_send(rq, r, op, flags, body, len) < 0) {
+		requests_finish_unavailable(rq, r);
 		return -1;
 	}
 	return 0;
@@ -261,12 +262,12 @@ static void note_pending(struct topo_node *n, void *arg)
 static bool subtree_starting(struct requests *rq, int32_t id)
 {
 	bool pending = false;
-	rq_walk(rq, id, note_pending, &pending);
+	requests_walk(rq, id, note_pending, &pending);
 	return pending;
 }
 
 /* Sends the node's queue in order, as far as it can go now. */
-void rq_pump(struct requests *rq, struct nodeq *q)
+void requests_pump(struct requests *rq, struct nodeq *q)
 {
 	struct topo_node *n = topo_get(rq->topo, q->id);
 	if (!n || n->state != NODE_UP || q->held)
@@ -276,7 +277,7 @@ void rq_pump(struct requests *rq, struct nodeq *q)
 		if (!r->done && !r->sent) {
 			switch (r->kind) {
 			case RK_EXEC:
-				rq_exec_pump(rq, r);
+				requests_exec_pump(rq, r);
 				if (!r->done && !r->sent)
 					return;	/* waits for arguments or credit */
 				break;
@@ -284,27 +285,28 @@ void rq_pump(struct requests *rq, struct nodeq *q)
 				if (TAILQ_FIRST(&q->queue) != r)
 					return;	/* after the answers given before it */
 				r->sent = true;
-				rq_finish_unavailable(rq, r);
+				requests_finish_unavailable(rq, r);
 				return;
 			case RK_REMOVE:
 				/* Holding the subtree must not hold a create the moves wait for. */
 				if (TAILQ_FIRST(&q->queue) != r || subtree_starting(rq, r->node))
 					return;
 				r->sent = true;
-				rq->ops.move_remove(rq->ops.arg, r->id, r->node);	/* answers it when done */
+				rq->ops.move_remove(rq->ops.arg, r->id,
+						    r->node); /* answers it when done */
 				return;
 			case RK_CREATE: {
 				unsigned char body[4];
 				proto_put_i32(body, r->node);
 				r->sent = r->started = true;
-				rq_deadline_set(rq, r);
-				rq_send_or_fail(rq, r, OP_CREATE, 0, body, sizeof body);
+				requests_deadline_set(rq, r);
+				requests_send_or_fail(rq, r, OP_CREATE, 0, body, sizeof body);
 				break;
 			}
 			default:
 				r->sent = r->started = true;
-				rq_deadline_set(rq, r);
-				rq_send_or_fail(rq, r, OP_PING, 0, NULL, 0);
+				requests_deadline_set(rq, r);
+				requests_send_or_fail(rq, r, OP_PING, 0, NULL, 0);
 				break;
 			}
 		}
@@ -314,27 +316,27 @@ void rq_pump(struct requests *rq, struct nodeq *q)
 }
 
 /* Queues r at node n and sends what can go. A lost node answers at once. */
-void rq_submit(struct requests *rq, struct req *r, struct topo_node *n)
+void requests_submit(struct requests *rq, struct req *r, struct topo_node *n)
 {
 	struct nodeq *q = reqlist_nodeq(n);
 	if (!r->pending)
 		reqlist_put(&rq->l, r);
 	reqlist_queue_append(q, r);
 	if (n->state == NODE_LOST)
-		rq_finish_unavailable(rq, r);
+		requests_finish_unavailable(rq, r);
 	else
-		rq_pump(rq, q);
+		requests_pump(rq, q);
 }
 
 /* Calls fn for each request of q not yet answered. Answering one prints and retires the
  * answers queued behind it, so the queue is read first and each request looked up again. */
-void rq_queue_each(struct requests *rq, struct nodeq *q, void (*fn)(struct req *, void *),
-		       void *arg)
+void requests_queue_each(struct requests *rq, struct nodeq *q, void (*fn)(struct req *, void *),
+			 void *arg)
 {
 	struct buf ids = { 0 };
 	for (struct req *r = TAILQ_FIRST(&q->queue); r; r = TAILQ_NEXT(r, qlink))
 		if (!r->done && buf_append(&ids, &r->id, sizeof r->id) < 0)
-			fatal("out of memory");
+			log_fatal("out of memory");
 	for (size_t off = 0; off < ids.len; off += sizeof(uint32_t)) {
 		uint32_t id;
 		memcpy(&id, ids.data + off, sizeof id);
@@ -349,27 +351,27 @@ static void lose_req(struct req *r, void *arg)
 {
 	struct walk *w = arg;
 	if (w->fate == GONE)
-		rq_finish_gone(w->rq, r);
+		requests_finish_gone(w->rq, r);
 	else if (w->fate == KILLED && r->kind == RK_PINGALL)
-		rq_finish(w->rq, r, "%s", "");
+		requests_finish(w->rq, r, "%s", "");
 	else
-		rq_finish_unavailable(w->rq, r);
+		requests_finish_unavailable(w->rq, r);
 }
 
 /* Marks one node of a lost (or never created) subtree and answers what waits there. */
-void rq_lose_one(struct topo_node *n, void *arg)
+void requests_lose_one(struct topo_node *n, void *arg)
 {
 	struct walk *w = arg;
 	struct nodeq *q = n->user;
 	n->state = NODE_LOST;
 	if (!q)
 		return;
-	rq_queue_each(w->rq, q, lose_req, w);
+	requests_queue_each(w->rq, q, lose_req, w);
 	struct req *cr = q->create_req ? reqlist_get(&w->rq->l, q->create_req) : NULL;
 	if (cr && w->fate == GONE)	/* being created under a parent that never was */
-		rq_finish_gone(w->rq, cr);
+		requests_finish_gone(w->rq, cr);
 	else if (cr)	/* being created under a lost parent */
-		rq_finish_unavailable(w->rq, cr);
+		requests_finish_unavailable(w->rq, cr);
 }
 
 static void kill_one(struct topo_node *n, void *arg)
@@ -379,11 +381,11 @@ static void kill_one(struct topo_node *n, void *arg)
 		rq->ops.kill(rq->ops.arg, n->pid, n->id);
 }
 
-void rq_node_free(struct topo_node *n, void *arg)
+void requests_node_free(struct topo_node *n, void *arg)
 {
 	struct requests *rq = arg;
 	struct nodeq *q = n->user;
-	hb_forget(rq->hb, n->id);
+	heartbit_forget(rq->hb, n->id);
 	if (!q)
 		return;
 	queue_flush(rq, q);	/* answers that were waiting for their turn */
@@ -400,12 +402,12 @@ void rq_node_free(struct topo_node *n, void *arg)
 /* Takes node id and its subtree out of the tree: their requests are answered (parents
  * first, so answers come top down) and their processes end by pid. */
 /* A remove waits while a node below it is starting; one has come up, or gone. */
-void rq_pump_removes_above(struct requests *rq, int32_t parent)
+void requests_pump_removes_above(struct requests *rq, int32_t parent)
 {
 	for (struct topo_node *a = topo_get(rq->topo, parent); a; a = topo_get(rq->topo, a->parent))
 		if (a->user && ((struct nodeq *)a->user)->send &&
 		    ((struct nodeq *)a->user)->send->kind == RK_REMOVE)
-			rq_pump(rq, a->user);
+			requests_pump(rq, a->user);
 }
 
 static void remove_subtree(struct requests *rq, int32_t id, enum fate fate)
@@ -413,15 +415,15 @@ static void remove_subtree(struct requests *rq, int32_t id, enum fate fate)
 	struct walk w = { rq, fate };
 	struct topo_node *n = topo_get(rq->topo, id);
 	int32_t parent = n ? n->parent : TOPO_NONE;
-	rq_walk(rq, id, rq_lose_one, &w);
-	rq_walk(rq, id, kill_one, rq);
-	topo_delete(rq->topo, id, rq_node_free, rq);
-	rq_pump_removes_above(rq, parent);
+	requests_walk(rq, id, requests_lose_one, &w);
+	requests_walk(rq, id, kill_one, rq);
+	topo_delete(rq->topo, id, requests_node_free, rq);
+	requests_pump_removes_above(rq, parent);
 }
 
 /* Removals decided while walking the tree or answering are carried out here, once per event,
  * when nothing is being walked any more. */
-void rq_settle(struct requests *rq)
+void requests_settle(struct requests *rq)
 {
 	struct buf *d = &rq->doomed;
 	if (rq->walking)
@@ -430,7 +432,7 @@ void rq_settle(struct requests *rq)
 		if (!d->len) {
 			if (!rq->admit)
 				break;
-			rq_admit(rq);
+			requests_admit(rq);
 			continue;
 		}
 		int32_t e[2];	/* taken off the front: what this adds is handled too */
@@ -445,7 +447,7 @@ void rq_settle(struct requests *rq)
 			/* it never came up: the child it was to take over stays where it is */
 			topo_move(rq->topo, q->adopt, q->adopt_from, 0);
 			q->adopt = TOPO_NONE;
-			rq_release(rq, &q->adopt_held);
+			requests_release(rq, &q->adopt_held);
 		}
 		remove_subtree(rq, e[0], e[1] ? KILLED : GONE);
 	}
@@ -453,60 +455,61 @@ void rq_settle(struct requests *rq)
 
 /* ---- commands ---- */
 
-void rq_node_request(struct requests *rq, enum req_kind kind, int32_t id)
+void requests_node_request(struct requests *rq, enum req_kind kind, int32_t id)
 {
 	struct topo_node *n = topo_get(rq->topo, id);
 	if (!n) {
-		rq_puts(rq, "Error: Not found");
+		requests_puts(rq, "Error: Not found");
 		return;
 	}
 	if (kind == RK_REMOVE || kind == RK_KILL)
 		rq->reshaping++;	/* until its answer (finish_line) */
-	rq_submit(rq, reqlist_new_req(&rq->l, kind, id), n);
+	requests_submit(rq, reqlist_new_req(&rq->l, kind, id), n);
 }
 
-void rq_remove(struct requests *rq, int32_t id)
+void requests_remove(struct requests *rq, int32_t id)
 {
-	rq_node_request(rq, RK_REMOVE, id);
+	requests_node_request(rq, RK_REMOVE, id);
 }
 
-bool rq_structure_busy(struct requests *rq)
+bool requests_structure_busy(struct requests *rq)
 {
 	return rq->reshaping > 0;
 }
 
-void rq_kill(struct requests *rq, int32_t id)
+void requests_kill(struct requests *rq, int32_t id)
 {
-	rq_node_request(rq, RK_KILL, id);
+	requests_node_request(rq, RK_KILL, id);
 }
 
 /* ---- events ---- */
 
-void rq_on_reply(struct requests *rq, int32_t from, const struct msg *m)
+void requests_on_reply(struct requests *rq, int32_t from, const struct msg *m)
 {
 	struct req *r = reqlist_get(&rq->l, m->req);
 	if (!r) {	/* answered already (timed out, or lost): late news is dropped */
-		log_debug("answer to request %u on link %d: not awaited, dropped", m->req, (int)from);
+		log_debug("answer to request %u on link %d: not awaited, dropped", m->req,
+			  (int)from);
 		return;
 	}
 	/* A node speaks for itself: the request must have gone down this link, and the answer
 	 * must come from its node (a create's from the parent that starts it). */
 	if (r->link != from || m->id != (r->kind == RK_CREATE ? r->via : r->node)) {
-		rq_dropped(rq, "answer", m->id, from);
+		requests_dropped(rq, "answer", m->id, from);
 		return;
 	}
 	struct topo_node *n = topo_get(rq->topo, r->node);
 	struct nodeq *q = n ? n->user : NULL;
 	if (q && m->code != REP_UNAVAIL) {
-		q->last_heard = rq_now(rq);
-		hb_seen(rq->hb, r->node, q->last_heard);	/* any message counts as a report */
+		q->last_heard = requests_now(rq);
+		heartbit_seen(rq->hb, r->node, q->last_heard);	/* any message counts as a report */
 	}
 	switch (r->kind) {
 	case RK_EXEC:
-		rq_exec_answer(rq, r, m);
+		requests_exec_answer(rq, r, m);
 		break;
 	case RK_CREATE:
-		rq_create_answer(rq, r, m);
+		requests_create_answer(rq, r, m);
 		break;
 	case RK_PROBE:
 		if (q)
@@ -514,53 +517,53 @@ void rq_on_reply(struct requests *rq, int32_t from, const struct msg *m)
 		/* fall through */
 	default:
 		if (m->code != REP_OK)
-			rq_finish_unavailable(rq, r);
+			requests_finish_unavailable(rq, r);
 		else
-			rq_finish(rq, r, r->kind == RK_PING ? "Ok: 1" : "%s", "");
+			requests_finish(rq, r, r->kind == RK_PING ? "Ok: 1" : "%s", "");
 		break;
 	}
 }
 
-void rq_reap(struct requests *rq)
+void requests_reap(struct requests *rq)
 {
 	reqlist_reap(&rq->l);
 }
 
 /* ---- time ---- */
 
-size_t rq_pending(struct requests *rq)
+size_t requests_pending(struct requests *rq)
 {
 	return reqlist_count(&rq->l);
 }
 
 static void fail_req(struct req *r, void *arg)
 {
-	rq_finish_unavailable(arg, r);
+	requests_finish_unavailable(arg, r);
 }
 
 static void fail_one(struct topo_node *n, void *arg)
 {
 	if (n->user)
-		rq_queue_each(arg, n->user, fail_req, arg);
+		requests_queue_each(arg, n->user, fail_req, arg);
 }
 
-void rq_fail_all(struct requests *rq)
+void requests_fail_all(struct requests *rq)
 {
-	rq_walk_sorted(rq, fail_one, rq);
+	requests_walk_sorted(rq, fail_one, rq);
 	struct req *r;	/* what is not queued: depth-1 creates, probes */
 	while ((r = reqlist_any(&rq->l)))
-		rq_finish_unavailable(rq, r);
+		requests_finish_unavailable(rq, r);
 }
 
-void rq_kill_all(struct requests *rq)
+void requests_kill_all(struct requests *rq)
 {
 	size_t n;
 	while (topo_roots(rq->topo, &n), n)
 		remove_subtree(rq, topo_roots(rq->topo, &n)[0], KILLED);
 }
 
-struct requests *rq_new(struct topo *topo, struct heartbit *hb, int timeout_ms,
-			const struct rq_ops *ops)
+struct requests *requests_new(struct topo *topo, struct heartbit *hb, int timeout_ms,
+			      const struct requests_ops *ops)
 {
 	struct requests *rq = calloc(1, sizeof *rq);
 	if (!rq)
@@ -577,7 +580,7 @@ struct requests *rq_new(struct topo *topo, struct heartbit *hb, int timeout_ms,
 	return rq;
 }
 
-void rq_destroy(struct requests **rqp)
+void requests_destroy(struct requests **rqp)
 {
 	struct requests *rq = *rqp;
 	if (!rq)

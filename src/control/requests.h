@@ -18,7 +18,7 @@
 
 #include "buf.h"
 #include "proto.h"
-#include "rq_ops.h"
+#include "requests_ops.h"
 
 struct heartbit;
 struct topo;
@@ -31,71 +31,72 @@ struct topo_node;
 
 /* The engine works on the tree model `topo`, notes what it hears in `hb`, and gives up on a
  * silent node after timeout_ms. */
-struct requests *rq_new(struct topo *topo, struct heartbit *hb, int timeout_ms,
-			const struct rq_ops *ops);
-void rq_destroy(struct requests **rq);
+struct requests *requests_new(struct topo *topo, struct heartbit *hb, int timeout_ms,
+			      const struct requests_ops *ops);
+void requests_destroy(struct requests **rq);
 /* Carries out what the last event decided: nodes taken out, creates admitted. The loop
  * calls it once after every event it hands to the engine. */
-void rq_settle(struct requests *rq);
+void requests_settle(struct requests *rq);
 
 /* Commands. Each prints exactly one answer, now or later. */
-void rq_create(struct requests *rq, int32_t id, int64_t parent);
-void rq_ping(struct requests *rq, int32_t id);
-void rq_pingall(struct requests *rq);
-void rq_kill(struct requests *rq, int32_t id);
-void rq_remove(struct requests *rq, int32_t id);
+void requests_create(struct requests *rq, int32_t id, int64_t parent);
+void requests_ping(struct requests *rq, int32_t id);
+void requests_pingall(struct requests *rq);
+void requests_kill(struct requests *rq, int32_t id);
+void requests_remove(struct requests *rq, int32_t id);
 /* exec: begin returns the id the console streams the arguments to (0: already answered);
  * feed and end with an id that is no longer pending are ignored. */
-uint32_t rq_exec_begin(struct requests *rq, int32_t id);
-void rq_exec_feed(struct requests *rq, uint32_t req, const char *data, size_t len);
-void rq_exec_end(struct requests *rq, uint32_t req);
+uint32_t requests_exec_begin(struct requests *rq, int32_t id);
+void requests_exec_feed(struct requests *rq, uint32_t req, const char *data, size_t len);
+void requests_exec_end(struct requests *rq, uint32_t req);
 /* True while a remove or kill is under way: a create or remove given now must wait for it,
  * so that it is placed in the tree as it will be (stop reading input before such a line). */
-bool rq_structure_busy(struct requests *rq);
+bool requests_structure_busy(struct requests *rq);
 /* False while the exec's arguments wait for the node to take them (stop reading input). */
-bool rq_exec_can_feed(struct requests *rq, uint32_t req);
+bool requests_exec_can_feed(struct requests *rq, uint32_t req);
 
 /* Events from the network. */
 /* `from` is the depth-1 node whose link the message came on. What a node may not say from
- * there is dropped and counted (rq_dropped). */
-void rq_on_reply(struct requests *rq, int32_t from, const struct msg *m);
-void rq_on_hello(struct requests *rq, int32_t from, int32_t id, pid_t pid, const char *endpoint);
+ * there is dropped and counted (requests_dropped). */
+void requests_on_reply(struct requests *rq, int32_t from, const struct msg *m);
+void requests_on_hello(struct requests *rq, int32_t from, int32_t id, pid_t pid,
+		       const char *endpoint);
 /* May `parent` report node id (process pid, 0: unknown) lost: its parent, or by the exit
  * status of its process the node that started it? (The parent it moves to: moves.h.) */
-bool rq_may_report_lost(struct requests *rq, int32_t id, pid_t pid, int32_t parent);
-void rq_dropped(struct requests *rq, const char *what, int32_t id, int32_t from);
+bool requests_may_report_lost(struct requests *rq, int32_t id, pid_t pid, int32_t parent);
+void requests_dropped(struct requests *rq, const char *what, int32_t id, int32_t from);
 /* For moves.c: a fresh request id; holding the requests of a subtree while it moves (the
  * nodes held are added to `held`, i32 ids) and releasing exactly those nodes afterwards
  * (holds count: a node may be part of several moves); answering a remove or create, taking
  * node `remove_node` out when told. */
-uint32_t rq_new_id(struct requests *rq);
+uint32_t requests_new_id(struct requests *rq);
 /* True while a request to id's subtree is on its way (sent, not answered): its answer may
  * still be on the old path, so the subtree must not move yet. */
-bool rq_in_flight(struct requests *rq, int32_t id);
-void rq_hold(struct requests *rq, int32_t id, struct buf *held);
+bool requests_in_flight(struct requests *rq, int32_t id);
+void requests_hold(struct requests *rq, int32_t id, struct buf *held);
 /* The node that child is under in fact, while a list insertion that put it under parent in
  * the model waits for parent to come up; else TOPO_NONE. */
-int32_t rq_adopt_from(struct requests *rq, int32_t parent, int32_t child);
-void rq_release(struct requests *rq, struct buf *held);
-void rq_answer(struct requests *rq, uint32_t req, const char *line, bool remove_node);
+int32_t requests_adopt_from(struct requests *rq, int32_t parent, int32_t child);
+void requests_release(struct requests *rq, struct buf *held);
+void requests_answer(struct requests *rq, uint32_t req, const char *line, bool remove_node);
 
 /* A message from node id: it is alive. */
-void rq_heard(struct requests *rq, int32_t id);
+void requests_heard(struct requests *rq, int32_t id);
 /* Node id (if it still is that pid; 0 matches any) is gone: it and its subtree are lost. */
-void rq_on_lost(struct requests *rq, int32_t id, pid_t pid);
+void requests_on_lost(struct requests *rq, int32_t id, pid_t pid);
 /* A process this control node started (a depth-1 node) ended. */
-void rq_on_exit(struct requests *rq, pid_t pid, const char *why);
+void requests_on_exit(struct requests *rq, pid_t pid, const char *why);
 
-/* Deadlines and liveness: run at rq_next_wake(). */
-void rq_tick(struct requests *rq, int64_t now);
-int64_t rq_next_wake(struct requests *rq);
+/* Deadlines and liveness: run at requests_next_wake(). */
+void requests_tick(struct requests *rq, int64_t now);
+int64_t requests_next_wake(struct requests *rq);
 /* Frees the requests answered since the last call: once per turn of the loop. */
-void rq_reap(struct requests *rq);
+void requests_reap(struct requests *rq);
 /* Requests still waiting for an answer. */
-size_t rq_pending(struct requests *rq);
+size_t requests_pending(struct requests *rq);
 /* Answers every pending request as unavailable (exit after its wait). */
-void rq_fail_all(struct requests *rq);
+void requests_fail_all(struct requests *rq);
 /* Ends every node by pid and empties the tree. */
-void rq_kill_all(struct requests *rq);
+void requests_kill_all(struct requests *rq);
 
 #endif

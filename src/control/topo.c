@@ -1,8 +1,8 @@
 /* topo.c - the control node's model of the tree; where nodes go is in topo_rules.c.
  *
- * Nodes are found by id in an idmap, so lookups are O(1) however the tree is shaped. The control node
- * itself is a pseudo-node (id TOPO_ROOT) whose children are the roots, so that code which walks
- * up or attaches a child needs no special case for it.
+ * Nodes are found by id in an idmap, so lookups are O(1) however the tree is shaped. The control
+ * node itself is a pseudo-node (id TOPO_ROOT) whose children are the roots, so that code which
+ * walks up or attaches a child needs no special case for it.
  *
  * Every walk is iterative: a list chain can be 100000 deep, far too deep for recursion.
  */

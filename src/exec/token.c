@@ -133,13 +133,14 @@ void token_oom(struct buf *out)
 	buf_puts(out, "Out of memory");
 }
 
-size_t token_utoa(char *dst, token_u128 v)
+/* Writes v in decimal to dst (room for 39 bytes, no NUL); returns the length. */
+static size_t utoa(char *dst, token_u128 v)
 {
 	if (v <= UINT64_MAX)
 		return token_u64toa(dst, (uint64_t)v);
 	/* Split off the low 19 digits, zero-padded; the rest is at most 20 digits. */
 	uint64_t low = (uint64_t)(v % 10000000000000000000u);
-	size_t n = token_utoa(dst, v / 10000000000000000000u);
+	size_t n = utoa(dst, v / 10000000000000000000u);
 	for (int i = 18; i >= 0; i--, low /= 10)
 		dst[n + (size_t)i] = (char)('0' + low % 10);
 	return n + 19;
@@ -151,7 +152,7 @@ int token_put_i128(struct buf *out, token_i128 v)
 	size_t n = 0;
 	if (v < 0)
 		s[n++] = '-';
-	n += token_utoa(s + n, v < 0 ? -(token_u128)v : (token_u128)v);
+	n += utoa(s + n, v < 0 ? -(token_u128)v : (token_u128)v);
 	buf_reset(out);
 	return buf_append(out, s, n);
 }

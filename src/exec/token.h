@@ -104,8 +104,6 @@ static inline size_t token_u64toa(char *dst, uint64_t v)
 	return n;
 }
 
-/* Writes v in decimal to dst (room for 39 bytes, no NUL); returns the length. */
-size_t token_utoa(char *dst, token_u128 v);
 /* Replaces out with v in decimal; -1 when memory runs out. */
 int token_put_i128(struct buf *out, token_i128 v);
 

@@ -13,8 +13,9 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: mqtree-node --id=ID --parent=ENDPOINT --exec=%s\n"
-		   "A compute node of mqtree; the control node (mqtree) starts it.\n",
+	fprintf(f,
+		"usage: mqtree-node --id=ID --parent=ENDPOINT --exec=%s\n"
+		"A compute node of mqtree; the control node (mqtree) starts it.\n",
 		cmdset_names());
 }
 
@@ -71,7 +72,7 @@ int main(int argc, char **argv)
 	log_init(who);
 	ssize_t len = readlink("/proc/self/exe", n.program, sizeof n.program - 1);
 	if (len <= 0)
-		fatal("cannot find own executable");
+		log_fatal("cannot find own executable");
 	n.program[len] = '\0';
 	return node_run(&n);
 }

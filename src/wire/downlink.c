@@ -6,6 +6,34 @@
 
 #include "clock.h"
 
+/* Delays of the follow-up rounds after the first, in ms. */
+static const int reprobe_delays[] = { 1, 5, 25, 100 };
+
+static void reprobe_start(struct reprobe *r, int64_t now)
+{
+	r->next = now;
+	r->step = 0;
+}
+
+static bool reprobe_due(struct reprobe *r, int64_t now)
+{
+	if (now < r->next)
+		return false;
+	int n = (int)(sizeof reprobe_delays / sizeof reprobe_delays[0]);
+	r->next = r->step < n ? now + reprobe_delays[r->step] : INT64_MAX;
+	r->step++;
+	return true;
+}
+
+static void reprobe_watch(struct reprobe *r, void *mon, int64_t now)
+{
+	int ev;
+	char endpoint[PROTO_ENDPOINT_MAX];
+	while (link_monitor_read(mon, &ev, endpoint, sizeof endpoint) != 1)
+		if (ev == ZMQ_EVENT_DISCONNECTED)
+			reprobe_start(r, now);
+}
+
 int downlink_open(struct downlink *dl, void *ctx, const char *name)
 {
 	dl->mon = NULL;

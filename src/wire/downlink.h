@@ -11,6 +11,12 @@
 #include "link.h"
 #include "proto.h"
 
+/* Probe rounds after a disconnect: now, then a few follow-ups. */
+struct reprobe {
+	int64_t next;	/* when the next round is due; INT64_MAX when none */
+	int step;
+};
+
 struct downlink {
 	void *sock;	/* the ROUTER; children's routing ids are their node ids */
 	void *mon;	/* its DISCONNECTED events */

@@ -14,7 +14,7 @@ void *link_ctx_new(void)
 {
 	void *ctx = zmq_ctx_new();
 	if (!ctx)
-		fatal("zmq_ctx_new: %s", zmq_strerror(errno));
+		log_fatal("zmq_ctx_new: %s", zmq_strerror(errno));
 	zmq_ctx_set(ctx, ZMQ_BLOCKY, 0);	/* zmq_ctx_term must never wait on a socket */
 	zmq_ctx_set(ctx, ZMQ_MAX_SOCKETS, 64);
 	return ctx;
@@ -118,34 +118,6 @@ void link_unmonitor(void *sock, void **mon)
 	if (sock)
 		zmq_socket_monitor(sock, NULL, 0);
 	link_close(mon);
-}
-
-/* Delays of the follow-up rounds after the first, in ms. */
-static const int reprobe_delays[] = { 1, 5, 25, 100 };
-
-void reprobe_start(struct reprobe *r, int64_t now)
-{
-	r->next = now;
-	r->step = 0;
-}
-
-int reprobe_due(struct reprobe *r, int64_t now)
-{
-	if (now < r->next)
-		return 0;
-	int n = (int)(sizeof reprobe_delays / sizeof reprobe_delays[0]);
-	r->next = r->step < n ? now + reprobe_delays[r->step] : INT64_MAX;
-	r->step++;
-	return 1;
-}
-
-void reprobe_watch(struct reprobe *r, void *mon, int64_t now)
-{
-	int ev;
-	char endpoint[PROTO_ENDPOINT_MAX];
-	while (link_monitor_read(mon, &ev, endpoint, sizeof endpoint) != 1)
-		if (ev == ZMQ_EVENT_DISCONNECTED)
-			reprobe_start(r, now);
 }
 
 void link_raise_fd_limit(void)

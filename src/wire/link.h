@@ -30,18 +30,6 @@ void link_close(void **sock);
  * socket of the process. So a monitor is always stopped before its reader goes. */
 void link_unmonitor(void *sock, void **mon);
 
-/* Probe rounds after a disconnect: now, then a few follow-ups. */
-struct reprobe {
-	int64_t next;	/* when the next round is due; INT64_MAX when none */
-	int step;
-};
-void reprobe_start(struct reprobe *r, int64_t now);
-/* True when a round is due at `now`; schedules the next one. */
-int reprobe_due(struct reprobe *r, int64_t now);
-
-/* Reads the children ROUTER's monitor: a disconnect starts probe rounds. */
-void reprobe_watch(struct reprobe *r, void *mon, int64_t now);
-
 /* Raises the open-file limit to its hard maximum: one connection per child. */
 void link_raise_fd_limit(void);
 

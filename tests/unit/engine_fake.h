@@ -34,81 +34,81 @@ static void fake_print(void *arg, const char *line, size_t len)
 static void to_remove(void *arg, uint32_t req, int32_t id)
 {
 	(void)arg;
-	mv_remove(fx.mv, req, id);
+	moves_remove(fx.mv, req, id);
 }
 
 static void to_adopt(void *arg, uint32_t req, int32_t id, int32_t child, int32_t from,
 		     struct buf *held)
 {
 	(void)arg;
-	mv_adopt(fx.mv, req, id, child, from, held);
+	moves_adopt(fx.mv, req, id, child, from, held);
 }
 
 static uint32_t to_new_id(void *arg)
 {
 	(void)arg;
-	return rq_new_id(fx.rq);
+	return requests_new_id(fx.rq);
 }
 
 static bool to_in_flight(void *arg, int32_t id)
 {
 	(void)arg;
-	return rq_in_flight(fx.rq, id);
+	return requests_in_flight(fx.rq, id);
 }
 
 static void to_hold(void *arg, int32_t id, struct buf *held)
 {
 	(void)arg;
-	rq_hold(fx.rq, id, held);
+	requests_hold(fx.rq, id, held);
 }
 
 static void to_release(void *arg, struct buf *held)
 {
 	(void)arg;
-	rq_release(fx.rq, held);
+	requests_release(fx.rq, held);
 }
 
 static int32_t to_adopt_from(void *arg, int32_t parent, int32_t child)
 {
 	(void)arg;
-	return rq_adopt_from(fx.rq, parent, child);
+	return requests_adopt_from(fx.rq, parent, child);
 }
 
 static void to_answer(void *arg, uint32_t req, const char *line, bool remove_node)
 {
 	(void)arg;
-	rq_answer(fx.rq, req, line, remove_node);
+	requests_answer(fx.rq, req, line, remove_node);
 }
 
 static void to_lost(void *arg, int32_t id)
 {
 	(void)arg;
-	rq_on_lost(fx.rq, id, 0);
+	requests_on_lost(fx.rq, id, 0);
 }
 
 /* As the loop does after every event. */
 static void settle(void)
 {
 	do {
-		mv_check_lost(fx.mv);
-		rq_settle(fx.rq);
-	} while (mv_start(fx.mv));
+		moves_check_lost(fx.mv);
+		requests_settle(fx.rq);
+	} while (moves_start(fx.mv));
 }
 
 static void fx_start(enum topo_kind kind)
 {
-	static const struct rq_ops rq_ops = { fake_send, fake_spawn, fake_kill, fake_print,
-					      fake_now, to_remove, to_adopt, NULL };
-	static const struct mv_ops mv_ops = { fake_send, fake_now, fake_kill, to_new_id,
+	static const struct requests_ops requests_ops = {
+		fake_send, fake_spawn, fake_kill, fake_print, fake_now, to_remove, to_adopt, NULL};
+	static const struct moves_ops moves_ops = { fake_send, fake_now, fake_kill, to_new_id,
 					      to_in_flight, to_hold, to_release, to_adopt_from,
 					      to_answer, to_lost, NULL };
 	memset(&fx, 0, sizeof fx);
 	memset(&down, 0, sizeof down);
 	down.now = 1000;
 	fx.topo = topo_new(kind);
-	fx.hb = hb_new();
-	fx.rq = rq_new(fx.topo, fx.hb, 500, &rq_ops);
-	fx.mv = mv_new(fx.topo, HELLO_MIN_MS, "tcp://127.0.0.1:1", &mv_ops);
+	fx.hb = heartbit_new();
+	fx.rq = requests_new(fx.topo, fx.hb, 500, &requests_ops);
+	fx.mv = moves_new(fx.topo, HELLO_MIN_MS, "tcp://127.0.0.1:1", &moves_ops);
 	assert_non_null(fx.topo);
 	assert_non_null(fx.hb);
 	assert_non_null(fx.rq);
@@ -117,14 +117,14 @@ static void fx_start(enum topo_kind kind)
 
 static void fx_stop(void)
 {
-	rq_fail_all(fx.rq);
+	requests_fail_all(fx.rq);
 	settle();
-	rq_kill_all(fx.rq);
-	rq_reap(fx.rq);
-	mv_destroy(&fx.mv);
-	rq_destroy(&fx.rq);
+	requests_kill_all(fx.rq);
+	requests_reap(fx.rq);
+	moves_destroy(&fx.mv);
+	requests_destroy(&fx.rq);
 	topo_destroy(&fx.topo);
-	hb_destroy(&fx.hb);
+	heartbit_destroy(&fx.hb);
 	buf_free(&fx.out);
 	buf_free(&down.kills);
 }
@@ -144,14 +144,14 @@ static void answer_from(const struct sent *s, int32_t from_node, uint8_t code, c
 {
 	struct msg m = { .type = MSG_REP, .code = code, .req = s->req, .id = from_node,
 			 .body = body, .body_len = body ? strlen(body) : 0 };
-	switch (mv_on_reply(fx.mv, s->path[0], &m)) {
-	case MV_NOT_MINE:
-		rq_on_reply(fx.rq, s->path[0], &m);
+	switch (moves_on_reply(fx.mv, s->path[0], &m)) {
+	case MOVES_NOT_MINE:
+		requests_on_reply(fx.rq, s->path[0], &m);
 		break;
-	case MV_FORGED:
-		rq_dropped(fx.rq, "answer", m.id, s->path[0]);
+	case MOVES_FORGED:
+		requests_dropped(fx.rq, "answer", m.id, s->path[0]);
 		break;
-	case MV_TAKEN:
+	case MOVES_TAKEN:
 		break;
 	}
 	settle();
@@ -165,17 +165,17 @@ static void answer(const struct sent *s, uint8_t code, const char *body)
 
 static void hello(int32_t link, int32_t id)
 {
-	if (!mv_on_hello(fx.mv, link, id, FAKE_PID(id)))
-		rq_on_hello(fx.rq, link, id, FAKE_PID(id), "tcp://127.0.0.1:2");
+	if (!moves_on_hello(fx.mv, link, id, FAKE_PID(id)))
+		requests_on_hello(fx.rq, link, id, FAKE_PID(id), "tcp://127.0.0.1:2");
 	struct topo_node *n = topo_get(fx.topo, id);
 	if (n && n->state == NODE_UP)
-		mv_node_up(fx.mv, id);
+		moves_node_up(fx.mv, id);
 	settle();
 }
 
 static void lost(int32_t id)
 {
-	rq_on_lost(fx.rq, id, 0);
+	requests_on_lost(fx.rq, id, 0);
 	settle();
 }
 
@@ -183,7 +183,7 @@ static void lost(int32_t id)
 static void up(int32_t id, int32_t parent)
 {
 	char ok[32];
-	rq_create(fx.rq, id, parent);
+	requests_create(fx.rq, id, parent);
 	settle();
 	if (parent == TOPO_ROOT) {
 		hello(id, id);
@@ -194,7 +194,7 @@ static void up(int32_t id, int32_t parent)
 		proto_put_i32(pid, FAKE_PID(id));
 		struct msg m = { .type = MSG_REP, .code = REP_SPAWNED, .req = s->req,
 				 .id = parent, .body = (const char *)pid, .body_len = 4 };
-		rq_on_reply(fx.rq, s->path[0], &m);
+		requests_on_reply(fx.rq, s->path[0], &m);
 		settle();
 		hello(s->path[0], id);
 	}
@@ -205,11 +205,11 @@ static void up(int32_t id, int32_t parent)
 /* exec on node id with these arguments, all given at once. */
 static uint32_t exec_on(int32_t id, const char *args)
 {
-	uint32_t req = rq_exec_begin(fx.rq, id);
+	uint32_t req = requests_exec_begin(fx.rq, id);
 	settle();
 	if (req) {
-		rq_exec_feed(fx.rq, req, args, strlen(args));
-		rq_exec_end(fx.rq, req);
+		requests_exec_feed(fx.rq, req, args, strlen(args));
+		requests_exec_end(fx.rq, req);
 		settle();
 	}
 	return req;
@@ -217,6 +217,6 @@ static uint32_t exec_on(int32_t id, const char *args)
 
 static void ping(int32_t id)
 {
-	rq_ping(fx.rq, id);
+	requests_ping(fx.rq, id);
 	settle();
 }

@@ -88,7 +88,7 @@ static bool rec_line(void *arg, const char *line, size_t len)
 	return true;
 }
 
-static const struct cmd_ops ops = { rec_create, rec_ping, rec_pingall, rec_kill, rec_remove,
+static const struct commands_ops ops = { rec_create, rec_ping, rec_pingall, rec_kill, rec_remove,
 				    rec_exec_begin, rec_exec_feed, rec_structure_busy,
 				    rec_heartbit, rec_quit, NULL };
 static struct output recorded = { false, rec_line, NULL };
@@ -98,8 +98,8 @@ static struct commands *cm;
 /* The command table for exec set `set`. */
 static void use_set(const struct cmdset *set)
 {
-	cmd_destroy(&cm);
-	cm = cmd_new(topo, TOPO_TREE, set, &recorded, &ops);
+	commands_destroy(&cm);
+	cm = commands_new(topo, TOPO_TREE, set, &recorded, &ops);
 	assert_non_null(cm);
 }
 
@@ -109,7 +109,7 @@ static const char *run(const char *line, bool complete)
 	uint32_t req = 0;
 	int extra = -1;
 	buf_reset(&calls);
-	if (cmd_line(cm, line, strlen(line), complete, &req, &extra))
+	if (commands_line(cm, line, strlen(line), complete, &req, &extra))
 		record("stream %u extra %d", req, extra);
 	return calls.len ? calls.data : "";
 }
@@ -125,7 +125,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	buf_free(&calls);
-	cmd_destroy(&cm);
+	commands_destroy(&cm);
 	topo_destroy(&topo);
 	return 0;
 }
@@ -210,14 +210,14 @@ static void test_bad_lines(void **state)
 static void test_waits_for_remove(void **state)
 {
 	structure_busy = true;
-	assert_true(cmd_waits(cm, "create 5", 8));
-	assert_true(cmd_waits(cm, " remove 5", 9));
-	assert_false(cmd_waits(cm, "exec 5 1 1", 10));
-	assert_false(cmd_waits(cm, "ping 5", 6));
-	assert_false(cmd_waits(cm, "kill 5", 6));
+	assert_true(commands_waits(cm, "create 5", 8));
+	assert_true(commands_waits(cm, " remove 5", 9));
+	assert_false(commands_waits(cm, "exec 5 1 1", 10));
+	assert_false(commands_waits(cm, "ping 5", 6));
+	assert_false(commands_waits(cm, "kill 5", 6));
 	structure_busy = false;
-	assert_false(cmd_waits(cm, "create 5", 8));
-	assert_false(cmd_waits(cm, "remove 5", 8));
+	assert_false(commands_waits(cm, "create 5", 8));
+	assert_false(commands_waits(cm, "remove 5", 8));
 }
 
 static void test_help(void **state)

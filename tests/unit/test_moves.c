@@ -87,7 +87,7 @@ static void add(int32_t id, int32_t parent)
 
 static void start(enum topo_kind kind)
 {
-	static const struct mv_ops ops = { fake_send, fake_now, fake_kill, new_id, in_flight,
+	static const struct moves_ops ops = { fake_send, fake_now, fake_kill, new_id, in_flight,
 					   hold, release, adopt_from, answer_req, lost_node, NULL };
 	memset(&mx, 0, sizeof mx);
 	memset(&down, 0, sizeof down);
@@ -95,14 +95,14 @@ static void start(enum topo_kind kind)
 	mx.next_id = 100;
 	mx.in_flight = TOPO_NONE;
 	mx.topo = topo_new(kind);
-	mx.mv = mv_new(mx.topo, 5000, "tcp://127.0.0.1:1", &ops);
+	mx.mv = moves_new(mx.topo, 5000, "tcp://127.0.0.1:1", &ops);
 	assert_non_null(mx.topo);
 	assert_non_null(mx.mv);
 }
 
 static void stop(void)
 {
-	mv_destroy(&mx.mv);
+	moves_destroy(&mx.mv);
 	topo_destroy(&mx.topo);
 	buf_free(&mx.calls);
 	buf_free(&down.kills);
@@ -119,14 +119,14 @@ static const char *calls(void)
 static void settle(void)
 {
 	do
-		mv_check_lost(mx.mv);
-	while (mv_start(mx.mv));
+		moves_check_lost(mx.mv);
+	while (moves_start(mx.mv));
 }
 
-static enum mv_reply reply(const struct sent *s, int32_t link, int32_t from_node, uint8_t code)
+static enum moves_reply reply(const struct sent *s, int32_t link, int32_t from_node, uint8_t code)
 {
 	struct msg m = { .type = MSG_REP, .code = code, .req = s->req, .id = from_node };
-	enum mv_reply r = mv_on_reply(mx.mv, link, &m);
+	enum moves_reply r = moves_on_reply(mx.mv, link, &m);
 	settle();
 	return r;
 }
@@ -143,7 +143,7 @@ static void carry_out(int32_t id, int32_t new_parent, size_t nold, const int32_t
 	proto_put_i32(body + 4, FAKE_PID(id));
 	assert_int_equal(x->len, 8);
 	assert_memory_equal(x->body, body, 8);
-	assert_int_equal(reply(x, x->path[0], new_parent, REP_OK), MV_TAKEN);
+	assert_int_equal(reply(x, x->path[0], new_parent, REP_OK), MOVES_TAKEN);
 	const struct sent *mo = last_sent(OP_MOVE);
 	assert_non_null(mo);
 	assert_int_equal(mo->npath, nold);
@@ -152,8 +152,9 @@ static void carry_out(int32_t id, int32_t new_parent, size_t nold, const int32_t
 	snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", 2000 + (int)new_parent);
 	assert_int_equal(mo->len, strlen(endpoint));
 	assert_memory_equal(mo->body, endpoint, mo->len);
-	assert_int_equal(reply(mo, mo->path[0], id, REP_OK), MV_TAKEN);
-	assert_true(mv_on_hello(mx.mv, topo_link_under(mx.topo, id, new_parent), id, FAKE_PID(id)));
+	assert_int_equal(reply(mo, mo->path[0], id, REP_OK), MOVES_TAKEN);
+	assert_true(
+		moves_on_hello(mx.mv, topo_link_under(mx.topo, id, new_parent), id, FAKE_PID(id)));
 	settle();
 }
 
@@ -167,7 +168,7 @@ static void test_remove_moves_children(void **state)
 	add(2, 1);
 	add(3, 2);
 	add(4, 2);
-	mv_remove(mx.mv, 7, 2);
+	moves_remove(mx.mv, 7, 2);
 	settle();
 	assert_string_equal(calls(), "hold 2\n");
 	assert_int_equal(count_sent(OP_EXPECT), 1);
@@ -178,7 +179,7 @@ static void test_remove_moves_children(void **state)
 	carry_out(4, 1, 3, (const int32_t[]){ 1, 2, 4 });
 	assert_int_equal(topo_get(mx.topo, 4)->parent, 1);
 	assert_string_equal(calls(), "release 2\nanswer 7 Ok remove\n");
-	assert_int_equal(mv_next_wake(mx.mv), INT64_MAX);
+	assert_int_equal(moves_next_wake(mx.mv), INT64_MAX);
 	stop();
 }
 
@@ -193,8 +194,8 @@ static void test_jobs_in_turn(void **state)
 	add(5, TOPO_ROOT);
 	add(6, 5);
 	add(7, 6);
-	mv_remove(mx.mv, 10, 2);
-	mv_remove(mx.mv, 11, 6);
+	moves_remove(mx.mv, 10, 2);
+	moves_remove(mx.mv, 11, 6);
 	settle();
 	assert_string_equal(calls(), "hold 2\n");
 	assert_int_equal(count_sent(OP_EXPECT), 1);
@@ -214,7 +215,7 @@ static void test_waits_for_in_flight(void **state)
 	add(2, 1);
 	add(3, 2);
 	mx.in_flight = 3;
-	mv_remove(mx.mv, 7, 2);
+	moves_remove(mx.mv, 7, 2);
 	settle();
 	assert_int_equal(count_sent(OP_EXPECT), 0);
 	mx.in_flight = TOPO_NONE;
@@ -233,20 +234,20 @@ static void test_forged_answers(void **state)
 	add(2, 1);
 	add(3, 2);
 	add(9, TOPO_ROOT);
-	mv_remove(mx.mv, 7, 2);
+	moves_remove(mx.mv, 7, 2);
 	settle();
 	const struct sent *x = last_sent(OP_EXPECT);
-	assert_int_equal(reply(x, 9, 1, REP_OK), MV_FORGED);	/* another link */
-	assert_int_equal(reply(x, 1, 2, REP_OK), MV_FORGED);	/* not the new parent */
+	assert_int_equal(reply(x, 9, 1, REP_OK), MOVES_FORGED);	/* another link */
+	assert_int_equal(reply(x, 1, 2, REP_OK), MOVES_FORGED);	/* not the new parent */
 	assert_int_equal(count_sent(OP_MOVE), 0);
 	struct sent other = *x;
 	other.req = 5;
-	assert_int_equal(reply(&other, 1, 1, REP_OK), MV_NOT_MINE);
-	assert_int_equal(reply(x, 1, 1, REP_OK), MV_TAKEN);
-	assert_false(mv_on_hello(mx.mv, 9, 3, FAKE_PID(3)));	/* not by the new path */
-	assert_false(mv_on_hello(mx.mv, 1, 3, 4242));		/* not its process */
+	assert_int_equal(reply(&other, 1, 1, REP_OK), MOVES_NOT_MINE);
+	assert_int_equal(reply(x, 1, 1, REP_OK), MOVES_TAKEN);
+	assert_false(moves_on_hello(mx.mv, 9, 3, FAKE_PID(3)));	/* not by the new path */
+	assert_false(moves_on_hello(mx.mv, 1, 3, 4242));		/* not its process */
 	assert_int_equal(topo_get(mx.topo, 3)->parent, 2);
-	assert_true(mv_on_hello(mx.mv, 1, 3, FAKE_PID(3)));
+	assert_true(moves_on_hello(mx.mv, 1, 3, FAKE_PID(3)));
 	assert_int_equal(topo_get(mx.topo, 3)->parent, 1);
 	stop();
 }
@@ -259,13 +260,13 @@ static void test_arrival_deadline(void **state)
 	add(1, TOPO_ROOT);
 	add(2, 1);
 	add(3, 2);
-	mv_remove(mx.mv, 7, 2);
+	moves_remove(mx.mv, 7, 2);
 	settle();
 	reply(last_sent(OP_EXPECT), 1, 1, REP_OK);
-	assert_int_equal(mv_next_wake(mx.mv), 1000 + 5000);
-	mv_tick(mx.mv, 1000 + 4999);
+	assert_int_equal(moves_next_wake(mx.mv), 1000 + 5000);
+	moves_tick(mx.mv, 1000 + 4999);
 	assert_null(down.kills.data);
-	mv_tick(mx.mv, 1000 + 5000);
+	moves_tick(mx.mv, 1000 + 5000);
 	settle();
 	assert_string_equal(down.kills.data, "kill 3\n");
 	assert_string_equal(calls(), "hold 2\nrelease 2\nanswer 7 Error: Node is unavailable\n");
@@ -282,7 +283,7 @@ static void test_dead_nodes(void **state)
 	add(2, 1);
 	add(3, 2);
 	topo_get(mx.topo, 3)->state = NODE_LOST;
-	mv_remove(mx.mv, 7, 2);
+	moves_remove(mx.mv, 7, 2);
 	settle();
 	assert_int_equal(down.nsent, 0);
 	assert_int_equal(topo_get(mx.topo, 3)->parent, 1);
@@ -290,7 +291,7 @@ static void test_dead_nodes(void **state)
 	/* It dies on its way: moved in the model, and the job goes on. */
 	add(6, 1);
 	add(7, 6);
-	mv_remove(mx.mv, 9, 6);
+	moves_remove(mx.mv, 9, 6);
 	settle();
 	reply(last_sent(OP_EXPECT), 1, 1, REP_OK);
 	assert_non_null(last_sent(OP_MOVE));
@@ -300,7 +301,7 @@ static void test_dead_nodes(void **state)
 	assert_string_equal(calls(), "hold 6\nrelease 6\nanswer 9 Ok remove\n");
 	add(4, 1);
 	add(5, 4);
-	mv_remove(mx.mv, 8, 4);
+	moves_remove(mx.mv, 8, 4);
 	settle();
 	assert_non_null(last_sent(OP_EXPECT));
 	topo_get(mx.topo, 1)->state = NODE_LOST;

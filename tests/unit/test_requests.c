@@ -37,7 +37,7 @@ static void test_queue_waits_for_create(void **state)
 	(void)state;
 	fx_start(TOPO_TREE);
 	up(1, TOPO_ROOT);
-	rq_create(fx.rq, 2, 1);
+	requests_create(fx.rq, 2, 1);
 	settle();
 	const struct sent *c = last_sent(OP_CREATE);
 	assert_path(c, 1, 1);
@@ -47,7 +47,7 @@ static void test_queue_waits_for_create(void **state)
 	proto_put_i32(pid, FAKE_PID(2));
 	struct msg m = { .type = MSG_REP, .code = REP_SPAWNED, .req = c->req, .id = 1,
 			 .body = (const char *)pid, .body_len = 4 };
-	rq_on_reply(fx.rq, 1, &m);
+	requests_on_reply(fx.rq, 1, &m);
 	settle();
 	assert_int_equal(count_sent(OP_EXEC), 0);
 	hello(1, 2);
@@ -115,14 +115,14 @@ static void test_kill_barrier(void **state)
 	up(2, 1);
 	exec_on(1, " 1 4");
 	const struct sent *e = last_sent(OP_EXEC);
-	rq_kill(fx.rq, 1);
+	requests_kill(fx.rq, 1);
 	settle();
-	assert_true(rq_structure_busy(fx.rq));
+	assert_true(requests_structure_busy(fx.rq));
 	assert_string_equal(printed(), "");
 	assert_string_equal(down.kills.data ? down.kills.data : "", "");
 	answer(e, REP_OK, "4");
 	assert_string_equal(printed(), "Ok:1: 4\nOk\n");
-	assert_false(rq_structure_busy(fx.rq));
+	assert_false(requests_structure_busy(fx.rq));
 	assert_null(topo_get(fx.topo, 1));
 	assert_null(topo_get(fx.topo, 2));
 	assert_non_null(strstr(down.kills.data, "kill 1\n"));
@@ -142,9 +142,9 @@ static void test_remove_holds_and_releases(void **state)
 	up(1, TOPO_ROOT);
 	up(2, 1);
 	up(3, 2);
-	rq_remove(fx.rq, 2);
+	requests_remove(fx.rq, 2);
 	settle();
-	assert_true(rq_structure_busy(fx.rq));
+	assert_true(requests_structure_busy(fx.rq));
 	const struct sent *x = last_sent(OP_EXPECT);
 	assert_path(x, 1, 1);
 	exec_on(3, " 1 9");	/* held: its path is about to change */
@@ -160,7 +160,7 @@ static void test_remove_holds_and_releases(void **state)
 	assert_null(topo_get(fx.topo, 2));
 	assert_int_equal(topo_get(fx.topo, 3)->parent, 1);
 	assert_non_null(strstr(down.kills.data, "kill 2\n"));
-	assert_false(rq_structure_busy(fx.rq));
+	assert_false(requests_structure_busy(fx.rq));
 	const struct sent *e = last_sent(OP_EXEC);
 	assert_path(e, 2, 1, 3);
 	answer(e, REP_OK, "9");
@@ -178,7 +178,7 @@ static void test_move_waits_for_answers_in_flight(void **state)
 	up(3, 2);
 	exec_on(3, " 1 1");
 	const struct sent *e = last_sent(OP_EXEC);
-	rq_remove(fx.rq, 2);
+	requests_remove(fx.rq, 2);
 	settle();
 	assert_int_equal(count_sent(OP_EXPECT), 0);
 	answer(e, REP_OK, "1");
@@ -195,13 +195,14 @@ static void test_move_to_lost_parent(void **state)
 	up(1, TOPO_ROOT);
 	up(2, 1);
 	up(3, 2);
-	rq_remove(fx.rq, 2);
+	requests_remove(fx.rq, 2);
 	settle();
 	assert_non_null(last_sent(OP_EXPECT));
 	exec_on(3, " 1 2");
 	lost(1);	/* and its subtree: answered top down */
-	assert_string_equal(printed(), "Error: Node is unavailable\nError:3: Node is unavailable\n");
-	assert_false(rq_structure_busy(fx.rq));
+	assert_string_equal(printed(),
+			    "Error: Node is unavailable\nError:3: Node is unavailable\n");
+	assert_false(requests_structure_busy(fx.rq));
 	fx_stop();
 }
 
@@ -213,7 +214,7 @@ static void test_list_insertion(void **state)
 	fx_start(TOPO_LIST);
 	up(1, TOPO_ROOT);
 	up(2, 1);
-	rq_create(fx.rq, 3, 1);	/* 1 -> 3 -> 2 */
+	requests_create(fx.rq, 3, 1);	/* 1 -> 3 -> 2 */
 	settle();
 	exec_on(2, " 1 6");	/* held until 2 has moved */
 	const struct sent *c = last_sent(OP_CREATE);
@@ -222,7 +223,7 @@ static void test_list_insertion(void **state)
 	proto_put_i32(pid, FAKE_PID(3));
 	struct msg m = { .type = MSG_REP, .code = REP_SPAWNED, .req = c->req, .id = 1,
 			 .body = (const char *)pid, .body_len = 4 };
-	rq_on_reply(fx.rq, 1, &m);
+	requests_on_reply(fx.rq, 1, &m);
 	settle();
 	hello(1, 3);
 	assert_string_equal(printed(), "");	/* not before 2 is under it */
@@ -256,7 +257,7 @@ static void test_silent_node_times_out(void **state)
 	const struct sent *e2 = last_sent(OP_EXEC);
 	for (int i = 0; i < 40; i++) {	/* 1 answers its probes; 2 is silent */
 		down.now += 25;
-		rq_tick(fx.rq, down.now);
+		requests_tick(fx.rq, down.now);
 		settle();
 		const struct sent *p = last_sent(OP_PING);
 		if (p && p->path[0] == 1) {
@@ -265,7 +266,7 @@ static void test_silent_node_times_out(void **state)
 		}
 	}
 	assert_string_equal(printed(), "Error:2: Node is unavailable\n");
-	assert_int_equal(rq_pending(fx.rq) > 0, true);	/* 1's exec still awaited */
+	assert_int_equal(requests_pending(fx.rq) > 0, true);	/* 1's exec still awaited */
 	answer(e2, REP_OK, "2");	/* too late */
 	assert_string_equal(printed(), "");
 	fx_stop();
@@ -279,7 +280,7 @@ static void test_pingall(void **state)
 	up(5, TOPO_ROOT);
 	up(1, 5);
 	up(3, TOPO_ROOT);
-	rq_pingall(fx.rq);
+	requests_pingall(fx.rq);
 	settle();
 	assert_int_equal(count_sent(OP_PING), 3);
 	const struct sent *last = NULL;

@@ -1,7 +1,7 @@
-/* rq_exec.c - exec: the arguments streamed to the node in pieces as they are read, within a
+/* requests_exec.c - exec: the arguments streamed to the node in pieces as they are read, within a
  * credit window, and the answer. */
 #include "requests.h"
-#include "rq.h"
+#include "requests_impl.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -19,7 +19,7 @@
 #define EXEC_STAGE_MAX (1024 * 1024)	/* bytes held before input reading pauses */
 
 /* Sends what it can of an exec: pieces of EXEC_PIECE bytes within the credit window. */
-void rq_exec_pump(struct requests *rq, struct req *r)
+void requests_exec_pump(struct requests *rq, struct req *r)
 {
 	while (!r->done && r->inflight < EXEC_WINDOW) {
 		size_t avail = r->stage.len - r->stage_off;
@@ -31,12 +31,13 @@ void rq_exec_pump(struct requests *rq, struct req *r)
 		if (!r->started) {
 			struct nodeq *q = r->q;
 			if (q->outstanding++ == 0) {
-				q->quiet_since = rq_now(rq);
+				q->quiet_since = requests_now(rq);
 				reqlist_busy(&rq->l, q, true);
 			}
 		}
 		r->started = true;
-		if (rq_send_or_fail(rq, r, OP_EXEC, flags, r->stage.data + r->stage_off, n) < 0)
+		if (requests_send_or_fail(rq, r, OP_EXEC, flags, r->stage.data + r->stage_off, n) <
+		    0)
 			return;
 		r->stage_off += n;
 		if (flags & EXEC_LAST) {
@@ -54,57 +55,57 @@ void rq_exec_pump(struct requests *rq, struct req *r)
 	}
 }
 
-uint32_t rq_exec_begin(struct requests *rq, int32_t id)
+uint32_t requests_exec_begin(struct requests *rq, int32_t id)
 {
 	struct topo_node *n = topo_get(rq->topo, id);
 	if (!n) {
-		rq_printf(rq, "Error:%d: Not found", (int)id);
+		requests_printf(rq, "Error:%d: Not found", (int)id);
 		return 0;
 	}
 	struct req *r = reqlist_new_req(&rq->l, RK_EXEC, id);
 	uint32_t rid = r->id;
-	rq_submit(rq, r, n);
+	requests_submit(rq, r, n);
 	return rid;
 }
 
-void rq_exec_feed(struct requests *rq, uint32_t req, const char *data, size_t len)
+void requests_exec_feed(struct requests *rq, uint32_t req, const char *data, size_t len)
 {
 	struct req *r = reqlist_get(&rq->l, req);
 	if (!r || r->ended)
 		return;
 	if (buf_append(&r->stage, data, len) < 0)
-		fatal("out of memory");
+		log_fatal("out of memory");
 	if (r->q->send == r)
-		rq_pump(rq, r->q);
+		requests_pump(rq, r->q);
 }
 
-void rq_exec_end(struct requests *rq, uint32_t req)
+void requests_exec_end(struct requests *rq, uint32_t req)
 {
 	struct req *r = reqlist_get(&rq->l, req);
 	if (!r || r->ended)
 		return;
 	r->ended = true;
-	rq_pump(rq, r->q);
+	requests_pump(rq, r->q);
 }
 
-bool rq_exec_can_feed(struct requests *rq, uint32_t req)
+bool requests_exec_can_feed(struct requests *rq, uint32_t req)
 {
 	struct req *r = reqlist_get(&rq->l, req);
 	return !r || r->stage.len - r->stage_off < EXEC_STAGE_MAX;
 }
 
-void rq_exec_answer(struct requests *rq, struct req *r, const struct msg *m)
+void requests_exec_answer(struct requests *rq, struct req *r, const struct msg *m)
 {
 	switch (m->code) {
 	case REP_CREDIT:
 		if (r->inflight)
 			r->inflight--;
 		if (r->q->send == r)
-			rq_pump(rq, r->q);
+			requests_pump(rq, r->q);
 		return;
 	case REP_UNAVAIL:
 		log_debug("request %u to %d: a hop could not reach it", r->id, (int)r->node);
-		rq_finish_unavailable(rq, r);
+		requests_finish_unavailable(rq, r);
 		return;
 	}
 	/* Results can be long (search positions): built without a fixed-size buffer. */
@@ -114,5 +115,5 @@ void rq_exec_answer(struct requests *rq, struct req *r, const struct msg *m)
 		buf_puts(&r->line, ": ");
 		buf_escape(&r->line, m->body, m->body_len);	/* one answer, one line */
 	}
-	rq_finish_line(rq, r);
+	requests_finish_line(rq, r);
 }

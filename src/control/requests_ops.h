@@ -1,4 +1,4 @@
-/* rq_ops.h - what the request engine (requests.h) needs from outside. */
+/* requests_ops.h - what the request engine (requests.h) needs from outside. */
 #ifndef MQTREE_RQ_OPS_H
 #define MQTREE_RQ_OPS_H
 
@@ -10,7 +10,7 @@ struct buf;
 
 /* What the engine needs from outside: the control's loop wires the real ones, unit tests
  * fakes. Every call gets `arg`. */
-struct rq_ops {
+struct requests_ops {
 	/* One message down path[0..npath) (path[0]: the depth-1 node); -1 when it cannot go
 	 * (the request is then answered as unavailable). */
 	int (*send)(void *arg, uint32_t req, uint8_t op, uint8_t flags, const int32_t *path,
@@ -22,7 +22,8 @@ struct rq_ops {
 	/* One answer line. */
 	void (*print)(void *arg, const char *line, size_t len);
 	int64_t (*now)(void *arg);
-	/* A remove is due (moves.h, mv_remove); a list insertion's new node is up (mv_adopt). */
+	/* A remove is due (moves.h, moves_remove); a list insertion's new node is up (moves_adopt).
+	 */
 	void (*move_remove)(void *arg, uint32_t req, int32_t id);
 	void (*move_adopt)(void *arg, uint32_t req, int32_t id, int32_t child, int32_t from,
 			   struct buf *held);

@@ -1,7 +1,7 @@
-/* rq_create.c - creates: admitted in order to the spawn window, sent to the parent (or
+/* requests_create.c - creates: admitted in order to the spawn window, sent to the parent (or
  * started here at depth 1), answered by the new node's HELLO, called off when they fail. */
 #include "requests.h"
-#include "rq.h"
+#include "requests_impl.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -27,19 +27,20 @@ static void hello_deadline(struct requests *rq, struct req *r)
 {
 	int64_t allow = rq->timeout_ms > HELLO_MIN_MS ? rq->timeout_ms : HELLO_MIN_MS;
 	reqlist_deadline_del(&rq->l, r);
-	reqlist_deadline_in(&rq->l, r, rq_now(rq) + allow);
+	reqlist_deadline_in(&rq->l, r, requests_now(rq) + allow);
 }
 
 /* A create answered with an error must leave nothing behind: its parent may still start the
  * node later (it was stopped, say), so it is told to end and forget it. Sent on the create's
  * own path, it arrives after the create. */
-void rq_create_abort(struct requests *rq, struct req *r)
+void requests_create_abort(struct requests *rq, struct req *r)
 {
 	unsigned char body[4];
-	if (!r->started || r->via == TOPO_ROOT || rq_path(rq, r) < 0 || !r->npath)
+	if (!r->started || r->via == TOPO_ROOT || requests_path(rq, r) < 0 || !r->npath)
 		return;	/* never sent, or started here: ended by pid */
 	proto_put_i32(body, r->node);
-	rq->ops.send(rq->ops.arg, reqlist_new_id(&rq->l), OP_ABORT, 0, r->path, r->npath, body, sizeof body);
+	rq->ops.send(rq->ops.arg, reqlist_new_id(&rq->l), OP_ABORT, 0, r->path, r->npath, body,
+		     sizeof body);
 }
 
 /* Sends a create on its way: to the parent's queue, or started here for depth 1. */
@@ -49,18 +50,18 @@ static void create_start(struct requests *rq, struct req *r)
 	rq->spawning++;
 	r->admitted = true;
 	if (r->via != TOPO_ROOT) {
-		rq_submit(rq, r, topo_get(rq->topo, r->via));
+		requests_submit(rq, r, topo_get(rq->topo, r->via));
 		return;
 	}
 	r->sent = r->started = true;
 	if (rq->ops.spawn(rq->ops.arg, r->node, &n->pid) < 0)
-		rq_finish(rq, r, "Error: Cannot start node: %s", strerror(errno));
+		requests_finish(rq, r, "Error: Cannot start node: %s", strerror(errno));
 	else
 		hello_deadline(rq, r);
 }
 
 /* Creates waiting for a place, in the order they were given. */
-void rq_admit(struct requests *rq)
+void requests_admit(struct requests *rq)
 {
 	rq->admit = false;
 	struct req *r;
@@ -70,17 +71,17 @@ void rq_admit(struct requests *rq)
 	}
 }
 
-void rq_create(struct requests *rq, int32_t id, int64_t parent)
+void requests_create(struct requests *rq, int32_t id, int64_t parent)
 {
 	struct topo_place place;
 	const char *err;
 	if (topo_place(rq->topo, id, parent, &place, &err) < 0) {
-		rq_printf(rq, "Error: %s", err);
+		requests_printf(rq, "Error: %s", err);
 		return;
 	}
 	struct topo_node *n = topo_add(rq->topo, id, &place);
 	if (!n)
-		fatal("out of memory");
+		log_fatal("out of memory");
 	struct req *r = reqlist_new_req(&rq->l, RK_CREATE, id);
 	r->via = place.parent;
 	reqlist_nodeq(n)->create_req = r->id;
@@ -88,14 +89,14 @@ void rq_create(struct requests *rq, int32_t id, int64_t parent)
 	if (place.adopt != TOPO_NONE) {	/* list: the old child waits to move under it */
 		reqlist_nodeq(n)->adopt = place.adopt;
 		reqlist_nodeq(n)->adopt_from = place.parent;
-		rq_hold(rq, place.adopt, &reqlist_nodeq(n)->adopt_held);
+		requests_hold(rq, place.adopt, &reqlist_nodeq(n)->adopt_held);
 	}
 	reqlist_put(&rq->l, r);
 	reqlist_backlog_append(&rq->l, r);
-	rq_admit(rq);
+	requests_admit(rq);
 }
 
-void rq_create_answer(struct requests *rq, struct req *r, const struct msg *m)
+void requests_create_answer(struct requests *rq, struct req *r, const struct msg *m)
 {
 	struct topo_node *n = topo_get(rq->topo, r->node);
 	int32_t pid;
@@ -106,18 +107,19 @@ void rq_create_answer(struct requests *rq, struct req *r, const struct msg *m)
 		hello_deadline(rq, r);
 		break;
 	case REP_UNAVAIL:
-		rq_finish_unavailable(rq, r);
+		requests_finish_unavailable(rq, r);
 		break;
 	default:
 		buf_reset(&r->line);
 		buf_puts(&r->line, "Error: ");
 		buf_escape(&r->line, m->body, m->body_len > 200 ? 200 : m->body_len);
-		rq_finish_line(rq, r);
+		requests_finish_line(rq, r);
 		break;
 	}
 }
 
-void rq_on_hello(struct requests *rq, int32_t from, int32_t id, pid_t pid, const char *endpoint)
+void requests_on_hello(struct requests *rq, int32_t from, int32_t id, pid_t pid,
+		       const char *endpoint)
 {
 	struct topo_node *n = topo_get(rq->topo, id);
 	struct nodeq *q = n ? n->user : NULL;
@@ -126,20 +128,20 @@ void rq_on_hello(struct requests *rq, int32_t from, int32_t id, pid_t pid, const
 	 * killed on the word of a HELLO: a node taken out while starting is ended by pid. */
 	if (!n || n->state != NODE_PENDING || !r || !r->started || n->pid != pid ||
 	    from != topo_link_under(rq->topo, id, r->via)) {
-		rq_dropped(rq, "hello", id, from);
+		requests_dropped(rq, "hello", id, from);
 		return;
 	}
 	n->state = NODE_UP;
 	snprintf(n->endpoint, sizeof n->endpoint, "%s", endpoint);
 	q->create_req = 0;
-	q->last_heard = rq_now(rq);
+	q->last_heard = requests_now(rq);
 	if (q->adopt != TOPO_NONE && topo_get(rq->topo, q->adopt)) {
 		/* answers the create; takes over what is held for it */
 		rq->ops.move_adopt(rq->ops.arg, r->id, id, q->adopt, q->adopt_from, &q->adopt_held);
 		q->adopt = TOPO_NONE;
 	} else {
-		rq_finish(rq, r, "Ok: %d", (int)pid);
+		requests_finish(rq, r, "Ok: %d", (int)pid);
 	}
-	rq_pump(rq, q);
-	rq_pump_removes_above(rq, n->parent);
+	requests_pump(rq, q);
+	requests_pump_removes_above(rq, n->parent);
 }

@@ -1,7 +1,7 @@
-/* rq_live.c - liveness: ping and pingall, news of lost nodes and ended processes, and
+/* requests_live.c - liveness: ping and pingall, news of lost nodes and ended processes, and
  * silent nodes found by probes at --timeout. */
 #include "requests.h"
-#include "rq.h"
+#include "requests_impl.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -25,9 +25,9 @@ struct pingall_walk {
 	struct pingall *g;
 };
 
-void rq_ping(struct requests *rq, int32_t id)
+void requests_ping(struct requests *rq, int32_t id)
 {
-	rq_node_request(rq, RK_PING, id);
+	requests_node_request(rq, RK_PING, id);
 }
 
 static void pingall_one(struct topo_node *n, void *arg)
@@ -36,22 +36,22 @@ static void pingall_one(struct topo_node *n, void *arg)
 	struct req *r = reqlist_new_req(&w->rq->l, RK_PINGALL, n->id);
 	r->group = w->g;
 	w->g->waiting++;
-	rq_submit(w->rq, r, n);
+	requests_submit(w->rq, r, n);
 }
 
-void rq_pingall(struct requests *rq)
+void requests_pingall(struct requests *rq)
 {
 	struct pingall *g = calloc(1, sizeof *g);
 	if (!g)
-		fatal("out of memory");
+		log_fatal("out of memory");
 	g->waiting = 1;	/* held until every probe is out */
 	struct pingall_walk w = { rq, g };
-	rq_walk_sorted(rq, pingall_one, &w);
+	requests_walk_sorted(rq, pingall_one, &w);
 	if (--g->waiting == 0)
-		rq_pingall_done(rq, g);
+		requests_pingall_done(rq, g);
 }
 
-void rq_pingall_done(struct requests *rq, struct pingall *g)
+void requests_pingall_done(struct requests *rq, struct pingall *g)
 {
 	size_t n = g->down.len / sizeof(int32_t);
 	struct buf line = { 0 };
@@ -63,30 +63,30 @@ void rq_pingall_done(struct requests *rq, struct pingall *g)
 		memcpy(&id, g->down.data + i * sizeof id, sizeof id);
 		buf_printf(&line, i ? ";%d" : "%d", (int)id);
 	}
-	rq_print(rq, line.data, line.len);
+	requests_print(rq, line.data, line.len);
 	buf_free(&line);
 	buf_free(&g->down);
 	free(g);
 }
 
-void rq_heard(struct requests *rq, int32_t id)
+void requests_heard(struct requests *rq, int32_t id)
 {
 	struct topo_node *n = topo_get(rq->topo, id);
 	if (n && n->user)
-		((struct nodeq *)n->user)->last_heard = rq_now(rq);
+		((struct nodeq *)n->user)->last_heard = requests_now(rq);
 }
 
-void rq_on_lost(struct requests *rq, int32_t id, pid_t pid)
+void requests_on_lost(struct requests *rq, int32_t id, pid_t pid)
 {
 	struct topo_node *n = topo_get(rq->topo, id);
 	if (!n || n->state == NODE_LOST || (pid && n->pid != pid))
 		return;	/* stale news of a node taken out (and maybe created again) */
 	log_debug("node %d lost", (int)id);
 	struct walk w = { rq, LOST };
-	rq_walk(rq, id, rq_lose_one, &w);
+	requests_walk(rq, id, requests_lose_one, &w);
 }
 
-bool rq_may_report_lost(struct requests *rq, int32_t id, pid_t pid, int32_t parent)
+bool requests_may_report_lost(struct requests *rq, int32_t id, pid_t pid, int32_t parent)
 {
 	struct topo_node *n = topo_get(rq->topo, id);
 	struct nodeq *q = n ? n->user : NULL;
@@ -105,24 +105,24 @@ static void match_pid(struct topo_node *n, void *arg)
 		f->found = n;
 }
 
-void rq_on_exit(struct requests *rq, pid_t pid, const char *why)
+void requests_on_exit(struct requests *rq, pid_t pid, const char *why)
 {
 	/* One of the depth-1 nodes started here, or an orphan whose starter is gone: as a
 	 * subreaper this process is then its parent. */
 	struct find_pid f = { pid, NULL };
-	rq_walk(rq, TOPO_ROOT, match_pid, &f);
+	requests_walk(rq, TOPO_ROOT, match_pid, &f);
 	struct topo_node *n = f.found;
 	if (!n)
 		return;	/* taken out already */
 	struct nodeq *q = n->user;
 	struct req *r = q ? reqlist_get(&rq->l, q->create_req) : NULL;
 	if (n->state == NODE_PENDING && r)
-		rq_finish(rq, r, "Error: Cannot start node: %s", why);
+		requests_finish(rq, r, "Error: Cannot start node: %s", why);
 	else
-		rq_on_lost(rq, n->id, pid);
+		requests_on_lost(rq, n->id, pid);
 }
 
-void rq_dropped(struct requests *rq, const char *what, int32_t id, int32_t from)
+void requests_dropped(struct requests *rq, const char *what, int32_t id, int32_t from)
 {
 	rq->dropped++;
 	log_debug("%s naming node %d on link %d: not from where it may come, dropped (%lu so far)",
@@ -138,7 +138,7 @@ static int64_t tick_period(struct requests *rq)
 static void fail_started_exec(struct req *r, void *arg)
 {
 	if (r->kind == RK_EXEC && r->started)
-		rq_finish_unavailable(arg, r);
+		requests_finish_unavailable(arg, r);
 }
 
 /* A node with execs outstanding and silent for a while gets a probe; silent for --timeout,
@@ -149,15 +149,16 @@ static void check_busy(struct requests *rq, struct nodeq *q, int64_t now)
 	int64_t silent = now - since;
 	if (silent >= rq->timeout_ms) {
 		log_debug("node %d silent for %lld ms", (int)q->id, (long long)silent);
-		rq_queue_each(rq, q, fail_started_exec, rq);
+		requests_queue_each(rq, q, fail_started_exec, rq);
 		return;
 	}
-	if (silent >= rq->timeout_ms / 2 && (!q->probe || now - q->probe_at >= rq->timeout_ms / 2)) {
+	if (silent >= rq->timeout_ms / 2 &&
+	    (!q->probe || now - q->probe_at >= rq->timeout_ms / 2)) {
 		if (q->probe) {	/* lost on the way (a hop ended): forget it */
 			struct req *old = reqlist_get(&rq->l, q->probe);
 			q->probe = 0;
 			if (old)
-				rq_finish(rq, old, "%s", "");
+				requests_finish(rq, old, "%s", "");
 		}
 		q->probe_at = now;
 		struct topo_node *n = topo_get(rq->topo, q->id);
@@ -165,23 +166,23 @@ static void check_busy(struct requests *rq, struct nodeq *q, int64_t now)
 		reqlist_put(&rq->l, r);
 		q->probe = r->id;
 		r->sent = r->started = true;
-		if (n && rq_send(rq, r, OP_PING, 0, NULL, 0) == 0)
+		if (n && requests_send(rq, r, OP_PING, 0, NULL, 0) == 0)
 			return;
 		q->probe = 0;
-		rq_finish(rq, r, "%s", "");
+		requests_finish(rq, r, "%s", "");
 	}
 }
 
-void rq_tick(struct requests *rq, int64_t now)
+void requests_tick(struct requests *rq, int64_t now)
 {
 	while (TAILQ_FIRST(&rq->l.deadlines) && TAILQ_FIRST(&rq->l.deadlines)->deadline <= now) {
 		struct req *r = TAILQ_FIRST(&rq->l.deadlines);
 		struct topo_node *n = topo_get(rq->topo, r->node);
 		if (r->kind == RK_CREATE && n && n->pid) {
 			rq->ops.kill(rq->ops.arg, n->pid, n->id);
-			rq_finish(rq, r, "Error: Cannot start node: no answer from it");
+			requests_finish(rq, r, "Error: Cannot start node: no answer from it");
 		} else {
-			rq_finish_unavailable(rq, r);
+			requests_finish_unavailable(rq, r);
 		}
 	}
 	for (struct nodeq *q = TAILQ_FIRST(&rq->l.busy), *next; q; q = next) {
@@ -191,10 +192,11 @@ void rq_tick(struct requests *rq, int64_t now)
 	rq->next_tick = !TAILQ_EMPTY(&rq->l.busy) ? now + tick_period(rq) : INT64_MAX;
 }
 
-int64_t rq_next_wake(struct requests *rq)
+int64_t requests_next_wake(struct requests *rq)
 {
-	int64_t wake = TAILQ_FIRST(&rq->l.deadlines) ? TAILQ_FIRST(&rq->l.deadlines)->deadline : INT64_MAX;
+	int64_t wake =
+		TAILQ_FIRST(&rq->l.deadlines) ? TAILQ_FIRST(&rq->l.deadlines)->deadline : INT64_MAX;
 	if (!TAILQ_EMPTY(&rq->l.busy) && rq->next_tick == INT64_MAX)
-		rq->next_tick = rq_now(rq) + tick_period(rq);
+		rq->next_tick = requests_now(rq) + tick_period(rq);
 	return rq->next_tick < wake ? rq->next_tick : wake;
 }

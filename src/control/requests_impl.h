@@ -1,0 +1,101 @@
+/* requests_impl.h - what the files of the request engine (requests.c and requests_*.c) share;
+ * nothing else includes it. */
+#ifndef MQTREE_RQ_H
+#define MQTREE_RQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "reqlist.h"
+#include "requests_ops.h"
+
+struct msg;
+
+struct requests {
+	struct reqlist l;
+	struct topo *topo;
+	struct heartbit *hb;
+	int timeout_ms;
+	struct requests_ops ops;
+	struct buf doomed;	/* (i32 id, i32 kill) pairs: nodes to take out once settled */
+	size_t spawning;	/* creates admitted and not answered */
+	bool admit;		/* a place came free: admit from the backlog when settled */
+	int64_t next_tick;	/* liveness checks of busy nodes */
+	int walking;		/* tree walks under way: nodes are taken out after them */
+	size_t reshaping;	/* removes and kills given and not answered */
+	unsigned long dropped;	/* messages dropped: not from where they claim to be */
+};
+
+/* Why a subtree's requests are answered. */
+enum fate {
+	LOST,	/* dead or unreachable: unavailable */
+	KILLED,	/* taken out by kill: unavailable, but pingall no longer counts it */
+	GONE,	/* its create failed: it never was */
+};
+
+struct walk {
+	struct requests *rq;
+	enum fate fate;
+};
+
+/* The outside world (requests_ops). */
+void requests_print(struct requests *rq, const char *line, size_t len);
+void requests_puts(struct requests *rq, const char *line);
+void requests_printf(struct requests *rq, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int64_t requests_now(struct requests *rq);
+
+/* The per-node record requests keep (topo_node.user); freed with the node. */
+void requests_node_free(struct topo_node *n, void *arg);
+
+/* Walks the tree; taking nodes out waits for the walk to end (requests_settle). */
+void requests_walk(struct requests *rq, int32_t id, void (*fn)(struct topo_node *, void *),
+		   void *arg);
+void requests_walk_sorted(struct requests *rq, void (*fn)(struct topo_node *, void *), void *arg);
+/* Carries out what was decided while walking or answering: removals, admissions, moves. */
+void requests_settle(struct requests *rq);
+
+/* Answering. r has its answer in r->line (empty: nothing to print). */
+void requests_finish_line(struct requests *rq, struct req *r);
+void requests_finish(struct requests *rq, struct req *r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void requests_finish_unavailable(struct requests *rq, struct req *r);
+void requests_finish_gone(struct requests *rq, struct req *r);
+/* Calls fn for each request of q not yet answered (answering may retire others). */
+void requests_queue_each(struct requests *rq, struct nodeq *q, void (*fn)(struct req *, void *),
+			 void *arg);
+/* Node id and its subtree are to be taken out (kill) or never were (!kill), once settled. */
+void requests_doom(struct requests *rq, int32_t id, bool kill);
+void requests_deadline_set(struct requests *rq, struct req *r);
+
+/* Sending: r's path (to its node; a create's to the parent), one message of r (noting the
+ * link), and the same answering r as unavailable when it cannot go. */
+int requests_path(struct requests *rq, struct req *r);
+int requests_send(struct requests *rq, struct req *r, uint8_t op, uint8_t flags, const void *body,
+		  size_t len);
+int requests_send_or_fail(struct requests *rq, struct req *r, uint8_t op, uint8_t flags,
+			  const void *body, size_t len);
+/* Sends the node's queue in order, as far as it can go now. */
+void requests_pump(struct requests *rq, struct nodeq *q);
+/* Queues r at node n and sends what can go; a lost node answers at once. */
+void requests_submit(struct requests *rq, struct req *r, struct topo_node *n);
+/* A ping, kill or remove of node id; `Error: Not found` when there is none. */
+void requests_node_request(struct requests *rq, enum req_kind kind, int32_t id);
+/* A remove waits while a node below it is starting; one came up, or went. */
+void requests_pump_removes_above(struct requests *rq, int32_t parent);
+/* Marks a node of a lost subtree (arg: struct walk) and answers what waits there. */
+void requests_lose_one(struct topo_node *n, void *arg);
+
+/* requests_create.c */
+void requests_admit(struct requests *rq);
+void requests_create_abort(struct requests *rq, struct req *r);
+void requests_create_answer(struct requests *rq, struct req *r, const struct msg *m);
+/* requests_exec.c */
+void requests_exec_pump(struct requests *rq, struct req *r);
+void requests_exec_answer(struct requests *rq, struct req *r, const struct msg *m);
+/* requests_live.c */
+void requests_pingall_done(struct requests *rq, struct pingall *g);
+
+#endif
