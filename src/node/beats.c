@@ -22,7 +22,7 @@ void beats_set_period(struct beats *b, int32_t ms, int64_t now)
 void beats_add(struct beats *b, const int32_t *ids, size_t count)
 {
 	if (b->ms && buf_append(&b->pending, ids, count * sizeof *ids) < 0)
-		log_warn("out of memory: reports dropped");
+		log_fatal("out of memory");
 }
 
 int64_t beats_due(struct beats *b, int32_t self, void *up, int64_t now)

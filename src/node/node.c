@@ -60,7 +60,7 @@ static struct child *child_add(struct node *n, int32_t id)
 		size_t cap = n->cap ? n->cap * 2 : 4;
 		struct child *c = realloc(n->children, cap * sizeof *c);
 		if (!c)
-			return NULL;
+			log_fatal("out of memory");
 		n->children = c;
 		n->cap = cap;
 	}
@@ -140,11 +140,6 @@ static void do_create(struct node *n, const struct msg *m)
 		return;
 	}
 	struct child *c = child_add(n, id);
-	if (!c) {
-		kill(pid, SIGKILL);
-		reply(n, m->req, REP_ERR, "Cannot start node: out of memory");
-		return;
-	}
 	c->pid = pid;
 	c->create_req = m->req;
 	c->state = CHILD_SPAWNED;
@@ -211,10 +206,8 @@ static void do_expect(struct node *n, const struct msg *m)
 		reply(n, m->req, REP_ERR, "Already a child here");
 		return;
 	}
-	if (!c && !(c = child_add(n, id))) {
-		reply(n, m->req, REP_ERR, "Out of memory");
-		return;
-	}
+	if (!c)
+		c = child_add(n, id);
 	c->state = CHILD_EXPECTED;
 	c->pid = pid;
 	reply(n, m->req, REP_OK, NULL);
@@ -282,7 +275,7 @@ static void track_down(struct node *n, uint32_t req, uint8_t op, int32_t child, 
 	else if (op == OP_EXPECT && rc == 0)
 		rc = inflight_expect(n->inflight, child, subject, 0);
 	if (rc < 0)
-		log_warn("out of memory: answers from %d will be dropped", (int)child);
+		log_fatal("out of memory");
 }
 
 /* A request for a node below: on to the next hop, tracked so that only that child may answer
