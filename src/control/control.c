@@ -20,6 +20,7 @@
 #include "console.h"
 #include "downlink.h"
 #include "heartbit.h"
+#include "link.h"
 #include "log.h"
 #include "moves.h"
 #include "output.h"

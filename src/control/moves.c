@@ -7,7 +7,6 @@
 #include <sys/queue.h>
 
 #include "log.h"
-#include "proc.h"
 
 struct job {
 	uint32_t req;		/* the remove or create it answers */

@@ -14,7 +14,6 @@
 #include "buf.h"
 #include "heartbit.h"
 #include "log.h"
-#include "proc.h"
 #include "reqlist.h"
 #include "topo.h"
 

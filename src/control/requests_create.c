@@ -5,13 +5,11 @@
 
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "heartbit.h"
 #include "log.h"
-#include "proc.h"
 #include "topo.h"
 
 /* Creates under way at once. Starting hundreds of processes together on a few cores makes

@@ -11,7 +11,6 @@
 #include "buf.h"
 #include "heartbit.h"
 #include "log.h"
-#include "proc.h"
 #include "topo.h"
 
 #define EXEC_PIECE (64 * 1024)		/* bytes of exec arguments per message */

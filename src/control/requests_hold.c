@@ -5,14 +5,12 @@
 #include "requests_impl.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "heartbit.h"
 #include "log.h"
-#include "proc.h"
 #include "topo.h"
 
 static void hold_one(struct topo_node *n, void *arg)

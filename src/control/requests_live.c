@@ -12,7 +12,6 @@
 #include "heartbit.h"
 #include "idmap.h"
 #include "log.h"
-#include "proc.h"
 #include "topo.h"
 
 struct find_pid {

@@ -9,7 +9,6 @@
 #include "log.h"
 #include "node.h"
 #include "parse.h"
-#include "proc.h"
 
 static void usage(FILE *f)
 {

@@ -12,12 +12,13 @@
 #include <zmq.h>
 
 #include "beats.h"
-#include "downlink.h"
 #include "clock.h"
+#include "downlink.h"
 #include "inflight.h"
+#include "link.h"
 #include "log.h"
-#include "proto.h"
 #include "proc.h"
+#include "proto.h"
 #include "worker.h"
 
 /* Messages read from one peer before the loop looks at the others. */

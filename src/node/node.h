@@ -7,10 +7,8 @@
 #include <sys/types.h>
 
 #include "beats.h"
-#include "buf.h"
 #include "cmdset.h"
 #include "downlink.h"
-#include "proto.h"
 
 enum child_state {
 	CHILD_SPAWNED,	/* started here; its HELLO is awaited */

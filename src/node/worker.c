@@ -13,7 +13,6 @@
 #include "clock.h"
 #include "cmdset.h"
 #include "link.h"
-#include "log.h"
 #include "proto.h"
 
 struct worker {

@@ -5,6 +5,7 @@
 #include <zmq.h>
 
 #include "clock.h"
+#include "link.h"
 
 /* Delays of the follow-up rounds after the first, in ms. */
 static const int reprobe_delays[] = { 1, 5, 25, 100 };

@@ -8,7 +8,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "link.h"
 #include "proto.h"
 
 /* Probe rounds after a disconnect: now, then a few follow-ups. */
