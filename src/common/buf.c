@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
+
 int buf_reserve(struct buf *b, size_t extra)
 {
 	if (b->cap - b->len > extra)
@@ -53,6 +55,16 @@ int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 	va_end(again);
 	b->len += (size_t)n;
 	return 0;
+}
+
+void buf_vline(void (*fn)(void *arg, const char *line, size_t len), void *arg, const char *fmt,
+	       va_list ap)
+{
+	struct buf b = { 0 };
+	if (buf_vprintf(&b, fmt, ap) < 0)
+		log_fatal("out of memory");
+	fn(arg, b.data ? b.data : "", b.len);
+	buf_free(&b);
 }
 
 int buf_printf(struct buf *b, const char *fmt, ...)

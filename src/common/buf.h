@@ -17,6 +17,9 @@ int buf_append(struct buf *b, const void *data, size_t len);
 int buf_puts(struct buf *b, const char *s);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* Formats a line and hands it to fn (out of memory: log_fatal). */
+void buf_vline(void (*fn)(void *arg, const char *line, size_t len), void *arg, const char *fmt,
+	       va_list ap) __attribute__((format(printf, 3, 0)));
 /* Appends 'TOKEN' for an error message: at most BUF_QUOTE characters then "...", and any
  * byte that is not printable ASCII as '?', so garbage input never reaches the output as it
  * came. Reads at most BUF_QUOTE bytes of token. */

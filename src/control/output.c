@@ -24,17 +24,17 @@ void output_puts(struct output *o, const char *line)
 	output_line(o, line, strlen(line));
 }
 
+static void line_to(void *o, const char *line, size_t len)
+{
+	output_line(o, line, len);
+}
+
 void output_printf(struct output *o, const char *fmt, ...)
 {
-	struct buf b = { 0 };
 	va_list ap;
 	va_start(ap, fmt);
-	int rc = buf_vprintf(&b, fmt, ap);
+	buf_vline(line_to, o, fmt, ap);
 	va_end(ap);
-	if (rc < 0)
-		log_fatal("out of memory");
-	output_line(o, b.data, b.len);
-	buf_free(&b);
 }
 
 int output_flush(struct output *o)

@@ -22,22 +22,12 @@ void requests_print(struct requests *rq, const char *line, size_t len)
 	rq->ops.print(rq->ops.arg, line, len);
 }
 
-void requests_puts(struct requests *rq, const char *line)
-{
-	requests_print(rq, line, strlen(line));
-}
-
 void requests_printf(struct requests *rq, const char *fmt, ...)
 {
-	struct buf b = { 0 };
 	va_list ap;
 	va_start(ap, fmt);
-	int rc = buf_vprintf(&b, fmt, ap);
+	buf_vline(rq->ops.print, rq->ops.arg, fmt, ap);
 	va_end(ap);
-	if (rc < 0)
-		log_fatal("out of memory");
-	requests_print(rq, b.data, b.len);
-	buf_free(&b);
 }
 
 int64_t requests_now(struct requests *rq)
@@ -458,7 +448,7 @@ void requests_node_request(struct requests *rq, enum req_kind kind, int32_t id)
 {
 	struct topo_node *n = topo_get(rq->topo, id);
 	if (!n) {
-		requests_puts(rq, "Error: Not found");
+		requests_printf(rq, "Error: Not found");
 		return;
 	}
 	if (kind == RK_REMOVE || kind == RK_KILL)

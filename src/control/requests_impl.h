@@ -42,7 +42,6 @@ struct walk {
 
 /* The outside world (requests_ops). */
 void requests_print(struct requests *rq, const char *line, size_t len);
-void requests_puts(struct requests *rq, const char *line);
 void requests_printf(struct requests *rq, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int64_t requests_now(struct requests *rq);
