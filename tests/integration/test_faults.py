@@ -1,5 +1,5 @@
-"""Faults (SPEC section 5): compute nodes killed with -9 or stopped, the control node killed
-or signalled. Nothing may hang, and no process may be left."""
+"""Faults (SPEC section 5): compute nodes killed with -9, the control node killed or signalled
+(stopped compute nodes: test_stopped.py). Nothing may hang, and no process may be left."""
 
 import os
 import signal
@@ -96,85 +96,6 @@ class KillNineTest(MqTestCase):
         self.assert_gone([pids[5], pids[6]], GONE)
         ctl.send("exec 4 1 4")
         ctl.expect("Ok:4: 4")
-
-
-class StoppedNodeTest(MqTestCase):
-
-    def test_stopped_node_is_unavailable_after_timeout_and_back_after_cont(self):
-        timeout = 1000
-        ctl = self.start_tree("-T", str(timeout))
-        p1 = self.create(ctl, 1, -1)
-        self.create(ctl, 2, -1)
-        self.create(ctl, 3, 1)
-        os.kill(p1, signal.SIGSTOP)
-        self.addCleanup(_cont, p1)
-        start = time.monotonic()
-        ctl.send("ping 1")
-        ctl.send("exec 2 1 7")
-        # The stuck node blocks nobody: node 2 answers at once, before the ping.
-        _, took = ctl.expect_timed("Ok:2: 7", ANSWER)
-        self.assertLess(took, FAST, "a stopped node delayed another node's answer")
-        ctl.expect("Ok: 0", timeout / 1000.0 + ANSWER)
-        took = time.monotonic() - start
-        self.assertGreater(took, 0.8 * timeout / 1000.0,
-                           "a stopped node was reported dead before --timeout (%.2fs)" % took)
-        self.assertLess(took, timeout / 1000.0 + MARGIN, "ping answered %.2fs after" % took)
-        # exec to it (and below it) fails as unavailable, after about --timeout.
-        ctl.send("exec 1 1 1")
-        ctl.expect("Error:1: Node is unavailable", timeout / 1000.0 + ANSWER)
-        ctl.send("pingall")
-        ctl.expect("Ok: 1;3", timeout / 1000.0 + ANSWER)
-        os.kill(p1, signal.SIGCONT)
-        ctl.send("ping 1")
-        ctl.expect("Ok: 1", timeout / 1000.0 + ANSWER)
-        ctl.send("exec 1 1 11")
-        ctl.expect("Ok:1: 11", timeout / 1000.0 + ANSWER)
-        ctl.send("exec 3 1 33")
-        ctl.expect("Ok:3: 33", timeout / 1000.0 + ANSWER)
-
-    def test_stopped_briefly_is_just_slow(self):
-        """Stopped for much less than --timeout, a node is merely slow: its exec answers."""
-        timeout = 6000
-        ctl = self.start_tree("-T", str(timeout))
-        p1 = self.create(ctl, 1, -1)
-        self.create(ctl, 2, -1)
-        os.kill(p1, signal.SIGSTOP)
-        self.addCleanup(_cont, p1)
-        ctl.send("exec 1 1 10")
-        ctl.send("exec 2 1 20")
-        ctl.expect("Ok:2: 20", FAST)
-        os.kill(p1, signal.SIGCONT)
-        ctl.expect("Ok:1: 10", ANSWER)
-
-    def test_pingall_probes_in_parallel(self):
-        timeout = 800
-        ctl = self.start_tree("-T", str(timeout))
-        pids = {n: self.create(ctl, n, -1) for n in range(1, 9)}
-        for n in (2, 5, 7):
-            os.kill(pids[n], signal.SIGSTOP)
-            self.addCleanup(_cont, pids[n])
-        ctl.send("pingall")
-        _, took = ctl.expect_timed("Ok: 2;5;7", 3 * timeout / 1000.0 + ANSWER)
-        self.assertLess(took, timeout / 1000.0 + MARGIN,
-                        "pingall took %.2fs with three stopped nodes and -T %d"
-                        % (took, timeout))
-
-    def test_exit_with_a_stopped_node(self):
-        timeout = 800
-        ctl = self.start_tree("-T", str(timeout))
-        p1 = self.create(ctl, 1, -1)
-        self.create(ctl, 2, 1)
-        self.create(ctl, 3, -1)
-        os.kill(p1, signal.SIGSTOP)
-        self.addCleanup(_cont, p1)
-        ctl.send("exec 3 1 3")
-        ctl.expect("Ok:3: 3")
-        ctl.send("exec 1 1 1")
-        start = time.monotonic()
-        rest = self.exit_cleanly(ctl, "exit")
-        self.assertLess(time.monotonic() - start, timeout / 1000.0 + MARGIN + 1.0,
-                        "exit waited longer than --timeout for a stopped node")
-        self.assertEqual(rest, ["Error:1: Node is unavailable"])
 
 
 def _cont(pid):

@@ -2,7 +2,11 @@
 report the control node prints `Heartbit: node ID is unavailable now`, once per outage. A node
 killed with kill -9 is reported no earlier than 4*MS after its last report (so no earlier than
 3*MS after the kill, its last report being at most MS before it) and no later than 5*MS after
-the kill. A node that is alive, even if busy, is never reported; `heartbit 0` stops it all."""
+the kill. A node that is alive, even if busy, is never reported; `heartbit 0` stops it all.
+
+ctest runs this file alone (RUN_SERIAL) and its cases side by side, one process each
+(run_cases.py): each case waits out its own windows, and its only neighbours are the other,
+light, cases of this file."""
 
 import os
 import signal
