@@ -15,6 +15,8 @@ void log_init(const char *who)
 	log_debug_on = d && *d && strcmp(d, "0") != 0;
 }
 
+static void log_v(const char *level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static void log_v(const char *level, const char *fmt, va_list ap)
 {
 	char line[1024];
