@@ -141,18 +141,16 @@ int proto_forward(void *sock, int32_t to, zmq_msg_t *msg)
 size_t proto_recv_each(void *sock, int routed, size_t max, proto_handler *fn, void *arg)
 {
 	size_t n = 0;
-	while (n < max) {
+	for (bool more = true; more && n < max; n++) {
 		zmq_msg_t msg;
 		struct msg m;
 		int32_t from = PROTO_NO_ROUTE;
 		zmq_msg_init(&msg);
 		int rc = proto_recv(sock, routed, &from, &msg, &m);
-		bool more = rc == 1 ? false : rc < 0 || fn(arg, from, &msg, &m);
+		if (rc == 0)
+			more = fn(arg, from, &msg, &m);	/* malformed (-1): dropped, read on */
 		zmq_msg_close(&msg);
 		if (rc == 1)
-			break;
-		n++;
-		if (!more)
 			break;
 	}
 	return n;

@@ -645,6 +645,17 @@ class MqTestCase(unittest.TestCase):
         self.addCleanup(shutil.rmtree, self.workdir, True)
         self.addCleanup(self._end_everything)
 
+    def continue_at_end(self, pid):
+        """A node this test stops (SIGSTOP) is continued when the test ends, if still ours."""
+        self.addCleanup(self._continue, pid)
+
+    def _continue(self, pid):
+        if self.tracker.is_ours_alive(pid):
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+
     def start(self, *args, name=None, rlimits=None):
         """A control node with the given options; ended and leak-checked at teardown.
         rlimits: resource limits it starts with, e.g. {"NOFILE": (64, 64)}."""

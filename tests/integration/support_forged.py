@@ -194,12 +194,6 @@ class Stranger:
         self.proc.wait()
 
 
-def _cont(pid):
-    try:
-        os.kill(pid, signal.SIGCONT)
-    except ProcessLookupError:
-        pass
-
 
 def sum_exec(node, *numbers):
     return ("exec %d %d %s" % (node, len(numbers), " ".join(map(str, numbers))),
@@ -278,4 +272,4 @@ class ForgedTestCase(MqTestCase):
 
     def stop(self, pid):
         os.kill(pid, signal.SIGSTOP)
-        self.addCleanup(_cont, pid)
+        self.continue_at_end(pid)

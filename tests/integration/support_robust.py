@@ -33,12 +33,6 @@ def kill9(pid):
     return time.monotonic()
 
 
-def _cont(pid):
-    try:
-        os.kill(pid, signal.SIGCONT)
-    except ProcessLookupError:
-        pass
-
 
 def search_then(size, *after, pattern=NO_MATCH):
     """`exec 1 TEXT PATTERN` with a text of size letters `a` on one line, then the lines

@@ -98,12 +98,6 @@ class KillNineTest(MqTestCase):
         ctl.expect("Ok:4: 4")
 
 
-def _cont(pid):
-    try:
-        os.kill(pid, signal.SIGCONT)
-    except ProcessLookupError:
-        pass
-
 
 class ControlDeathTest(MqTestCase):
 
@@ -148,7 +142,7 @@ class ControlDeathTest(MqTestCase):
         p1 = self.create(ctl, 1, -1)
         self.create(ctl, 2, -1)
         os.kill(p1, signal.SIGSTOP)
-        self.addCleanup(_cont, p1)
+        self.continue_at_end(p1)
         ctl.send("exec 1 1 1")
         ctl.send("exec 2 1 2")
         ctl.expect("Ok:2: 2")       # so the control node has read `exec 1` too

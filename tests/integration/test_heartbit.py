@@ -121,7 +121,7 @@ class HeartbitTest(HeartbitCase):
         ms = 100
         ctl = self.start_hb()
         pids = self.build_chain(ctl, 2)
-        self.addCleanup(self._cont, pids[2])
+        self.continue_at_end(pids[2])
         self.heartbit(ctl, ms)
         self.quiet(ctl, 5 * ms / 1000.0, "every node is alive")
         for outage in (1, 2):
@@ -136,13 +136,6 @@ class HeartbitTest(HeartbitCase):
         ctl.send("exec 2 1 5")
         ctl.expect("Ok:2: 5")
         self.exit_cleanly(ctl)
-
-    def _cont(self, pid):
-        if self.tracker.is_ours_alive(pid):
-            try:
-                os.kill(pid, signal.SIGCONT)
-            except ProcessLookupError:
-                pass
 
     def test_heartbit_zero_stops_reports(self):
         ms = 100

@@ -9,7 +9,7 @@ import unittest
 
 from harness import ANSWER, GONE, MARGIN, PID_LINE, SELF_END, SLOW, deadline_after, descendants
 from support_extra import read_tree
-from support_robust import (BIG, FAST, LONG_TEXT, SANITIZED, SEARCH_TEXT, RobustCase, _cont,
+from support_robust import (BIG, FAST, LONG_TEXT, SANITIZED, SEARCH_TEXT, RobustCase,
                             kill9, nodes_with_id, read_meminfo, rss_kb, search_then)
 
 
@@ -27,7 +27,7 @@ class FreedRequestTest(RobustCase):
             p1 = self.create(ctl, 1)
             self.create(ctl, 2)
             os.kill(p1, signal.SIGSTOP)
-            self.addCleanup(_cont, p1)
+            self.continue_at_end(p1)
             start = time.monotonic()
             ctl.send_lines(["exec 1 1 5", "ping 1"])
             ctl.expect("Error:1: Node is unavailable", timeout / 1000.0 + ANSWER)
@@ -179,7 +179,7 @@ class TimedOutCreateTest(RobustCase):
         with self.sanitizer_watch(ctl):
             p1 = self.create(ctl, 1)
             os.kill(p1, signal.SIGSTOP)
-            self.addCleanup(_cont, p1)
+            self.continue_at_end(p1)
             ctl.send("create 2 1")
             ctl.expect("Error: Parent is unavailable", timeout / 1000.0 + ANSWER)
             ctl.send("create 2 1")

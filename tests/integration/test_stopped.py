@@ -12,12 +12,6 @@ from harness import ANSWER, MARGIN, PROMPT, MqTestCase
 FAST = PROMPT               # "at once": well under the --timeout of each test
 
 
-def _cont(pid):
-    try:
-        os.kill(pid, signal.SIGCONT)
-    except ProcessLookupError:
-        pass
-
 
 class StoppedNodeTest(MqTestCase):
 
@@ -28,7 +22,7 @@ class StoppedNodeTest(MqTestCase):
         self.create(ctl, 2, -1)
         self.create(ctl, 3, 1)
         os.kill(p1, signal.SIGSTOP)
-        self.addCleanup(_cont, p1)
+        self.continue_at_end(p1)
         start = time.monotonic()
         ctl.send("ping 1")
         ctl.send("exec 2 1 7")
@@ -60,7 +54,7 @@ class StoppedNodeTest(MqTestCase):
         p1 = self.create(ctl, 1, -1)
         self.create(ctl, 2, -1)
         os.kill(p1, signal.SIGSTOP)
-        self.addCleanup(_cont, p1)
+        self.continue_at_end(p1)
         ctl.send("exec 1 1 10")
         ctl.send("exec 2 1 20")
         ctl.expect("Ok:2: 20", FAST)
@@ -73,7 +67,7 @@ class StoppedNodeTest(MqTestCase):
         pids = {n: self.create(ctl, n, -1) for n in range(1, 9)}
         for n in (2, 5, 7):
             os.kill(pids[n], signal.SIGSTOP)
-            self.addCleanup(_cont, pids[n])
+            self.continue_at_end(pids[n])
         ctl.send("pingall")
         _, took = ctl.expect_timed("Ok: 2;5;7", 3 * timeout / 1000.0 + ANSWER)
         self.assertLess(took, timeout / 1000.0 + MARGIN,
@@ -87,7 +81,7 @@ class StoppedNodeTest(MqTestCase):
         self.create(ctl, 2, 1)
         self.create(ctl, 3, -1)
         os.kill(p1, signal.SIGSTOP)
-        self.addCleanup(_cont, p1)
+        self.continue_at_end(p1)
         ctl.send("exec 3 1 3")
         ctl.expect("Ok:3: 3")
         ctl.send("exec 1 1 1")

@@ -140,10 +140,11 @@ static const char *printed(void)
 
 /* An answer to s from node `from_node`, coming up link s->path[0], handed in as the loop
  * does. */
-static void answer_from(const struct sent *s, int32_t from_node, uint8_t code, const char *body)
+static void answer_bytes(const struct sent *s, int32_t from_node, uint8_t code, const void *body,
+			 size_t len)
 {
 	struct msg m = { .type = MSG_REP, .code = code, .req = s->req, .id = from_node,
-			 .body = body, .body_len = body ? strlen(body) : 0 };
+			 .body = body, .body_len = len };
 	switch (moves_on_reply(fx.mv, s->path[0], &m)) {
 	case MOVES_NOT_MINE:
 		requests_on_reply(fx.rq, s->path[0], &m);
@@ -155,6 +156,20 @@ static void answer_from(const struct sent *s, int32_t from_node, uint8_t code, c
 		break;
 	}
 	settle();
+}
+
+static void answer_from(const struct sent *s, int32_t from_node, uint8_t code, const char *body)
+{
+	answer_bytes(s, from_node, code, body, body ? strlen(body) : 0);
+}
+
+/* The parent a create went to has started node id. */
+static void spawned(const struct sent *create, int32_t id)
+{
+	unsigned char pid[4];
+	assert_non_null(create);
+	proto_put_i32(pid, FAKE_PID(id));
+	answer_bytes(create, create->path[create->npath - 1], REP_SPAWNED, pid, sizeof pid);
 }
 
 /* The answer of the node at the end of s's path. */
@@ -189,13 +204,7 @@ static void up(int32_t id, int32_t parent)
 		hello(id, id);
 	} else {
 		const struct sent *s = last_sent(OP_CREATE);
-		unsigned char pid[4];
-		assert_non_null(s);
-		proto_put_i32(pid, FAKE_PID(id));
-		struct msg m = { .type = MSG_REP, .code = REP_SPAWNED, .req = s->req,
-				 .id = parent, .body = (const char *)pid, .body_len = 4 };
-		requests_on_reply(fx.rq, s->path[0], &m);
-		settle();
+		spawned(s, id);
 		hello(s->path[0], id);
 	}
 	snprintf(ok, sizeof ok, "Ok: %d\n", FAKE_PID(id));

@@ -43,12 +43,7 @@ static void test_queue_waits_for_create(void **state)
 	assert_path(c, 1, 1);
 	exec_on(2, " 1 5");
 	assert_int_equal(count_sent(OP_EXEC), 0);
-	unsigned char pid[4];
-	proto_put_i32(pid, FAKE_PID(2));
-	struct msg m = { .type = MSG_REP, .code = REP_SPAWNED, .req = c->req, .id = 1,
-			 .body = (const char *)pid, .body_len = 4 };
-	requests_on_reply(fx.rq, 1, &m);
-	settle();
+	spawned(c, 2);
 	assert_int_equal(count_sent(OP_EXEC), 0);
 	hello(1, 2);
 	assert_string_equal(printed(), "Ok: 100002\n");
@@ -219,12 +214,7 @@ static void test_list_insertion(void **state)
 	exec_on(2, " 1 6");	/* held until 2 has moved */
 	const struct sent *c = last_sent(OP_CREATE);
 	assert_path(c, 1, 1);
-	unsigned char pid[4];
-	proto_put_i32(pid, FAKE_PID(3));
-	struct msg m = { .type = MSG_REP, .code = REP_SPAWNED, .req = c->req, .id = 1,
-			 .body = (const char *)pid, .body_len = 4 };
-	requests_on_reply(fx.rq, 1, &m);
-	settle();
+	spawned(c, 3);
 	hello(1, 3);
 	assert_string_equal(printed(), "");	/* not before 2 is under it */
 	const struct sent *x = last_sent(OP_EXPECT);
