@@ -46,6 +46,8 @@ void commands_destroy(struct commands **cmp)
 
 struct command {
 	const char *name;
+	int waits;		/* enum requests_cmd, or -1: never waits */
+	bool later;		/* answered by the request engine, maybe later */
 	const char *args;	/* for usage lines */
 	const char *help;
 	int min, max;		/* arguments after the name */
@@ -175,21 +177,21 @@ static void cmd_exit(struct commands *cm, const struct tokens *t)
 }
 
 static const struct command commands[] = {
-	{ "create", "ID [PARENT]", "start node ID under PARENT (-1: the control node)",
+	{ "create", RQ_CREATE, true, "ID [PARENT]", "start node ID under PARENT (-1: the control node)",
 	  1, 2, cmd_create, false },
-	{ "exec", "ID ARGS...", NULL, 1, VARIADIC, NULL, true },
-	{ "ping", "ID", "Ok: 1 if node ID answers, Ok: 0 if not", 1, 1, cmd_ping, false },
-	{ "pingall", "", "every unavailable node, or -1", 0, 0, cmd_pingall, false },
-	{ "kill", "ID", "end node ID and its subtree", 1, 1, cmd_kill, false },
-	{ "remove", "ID", "end node ID; its children are joined again", 1, 1, cmd_remove, false },
-	{ "tree", "", "show the nodes", 0, 0, cmd_tree, false },
-	{ "heartbit", "MS", "every node reports every MS ms; silent 4*MS: reported (0: stop)",
+	{ "exec", RQ_EXEC, true, "ID ARGS...", NULL, 1, VARIADIC, NULL, true },
+	{ "ping", RQ_PING, true, "ID", "Ok: 1 if node ID answers, Ok: 0 if not", 1, 1, cmd_ping, false },
+	{ "pingall", RQ_WHOLE, true, "", "every unavailable node, or -1", 0, 0, cmd_pingall, false },
+	{ "kill", RQ_KILL, true, "ID", "end node ID and its subtree", 1, 1, cmd_kill, false },
+	{ "remove", RQ_REMOVE, true, "ID", "end node ID; its children are joined again", 1, 1, cmd_remove, false },
+	{ "tree", RQ_WHOLE, false, "", "show the nodes", 0, 0, cmd_tree, false },
+	{ "heartbit", -1, false, "MS", "every node reports every MS ms; silent 4*MS: reported (0: stop)",
 	  1, 1, cmd_heartbit, false },
-	{ "heartbeat", "MS", NULL, 1, 1, cmd_heartbit, false },
-	{ "help", "", "this list", 0, 0, cmd_help_run, false },
-	{ "exit", "", "answer what is due, end every node, quit (also: quit)", 0, 0, cmd_exit,
+	{ "heartbeat", -1, false, "MS", NULL, 1, 1, cmd_heartbit, false },
+	{ "help", -1, false, "", "this list", 0, 0, cmd_help_run, false },
+	{ "exit", -1, false, "", "answer what is due, end every node, quit (also: quit)", 0, 0, cmd_exit,
 	  false },
-	{ "quit", "", NULL, 0, 0, cmd_exit, false },
+	{ "quit", -1, false, "", NULL, 0, 0, cmd_exit, false },
 };
 
 static void cmd_help(struct commands *cm)
@@ -246,9 +248,45 @@ static bool start_exec(struct commands *cm, const struct tokens *t, bool complet
 bool commands_waits(struct commands *cm, const char *line, size_t len)
 {
 	struct tokens t;
+	int32_t id = 0;
+	int64_t parent = TOPO_ROOT;
 	parse_tokens(line, len, &t);
-	return t.n && (parse_is(&t.tok[0], "create") || parse_is(&t.tok[0], "remove")) &&
-	       cm->ops.structure_busy(cm->ops.arg);
+	const struct command *cmd = t.n && t.tok[0].s[0] != '#' ? find(&t.tok[0]) : NULL;
+	if (!cmd || cmd->waits < 0 || (int)t.n - 1 < cmd->min)
+		return false;
+	/* A bad id is answered now, whatever is under way. */
+	if (cmd->min && parse_id(&t.tok[1], &id) < 0)
+		return false;
+	if (cmd->waits == RQ_CREATE && t.n > 2 && parse_parent(&t.tok[2], &parent) < 0)
+		return false;
+	return cm->ops.waits(cm->ops.arg, cmd->waits, id, parent);
+}
+
+/* A command line's one answer, or its start. */
+static bool run(struct commands *cm, const struct command *cmd, const struct tokens *t,
+		bool complete, uint32_t *stream_req, int *extra_lines)
+{
+	if (!cmd) {
+		error_token(cm, "Unknown command", &t->tok[0]);
+		return false;
+	}
+	int nargs = (int)t->n - 1;
+	if (nargs < cmd->min) {
+		error_usage(cm, cmd, "Missing argument");
+		return false;
+	}
+	if (cmd->streams)
+		return start_exec(cm, t, complete, stream_req, extra_lines);
+	if (!complete) {
+		output_puts(cm->out, "Error: Line too long");
+		return false;
+	}
+	if (nargs > cmd->max || t->more) {
+		error_usage(cm, cmd, "Too many arguments");
+		return false;
+	}
+	cmd->run(cm, t);
+	return false;
 }
 
 bool commands_line(struct commands *cm, const char *line, size_t len, bool complete,
@@ -259,25 +297,8 @@ bool commands_line(struct commands *cm, const char *line, size_t len, bool compl
 	if (t.n == 0 || t.tok[0].s[0] == '#')
 		return false;
 	const struct command *cmd = find(&t.tok[0]);
-	if (!cmd) {
-		error_token(cm, "Unknown command", &t.tok[0]);
-		return false;
-	}
-	int nargs = (int)t.n - 1;
-	if (nargs < cmd->min) {
-		error_usage(cm, cmd, "Missing argument");
-		return false;
-	}
-	if (cmd->streams)
-		return start_exec(cm, &t, complete, stream_req, extra_lines);
-	if (!complete) {
-		output_puts(cm->out, "Error: Line too long");
-		return false;
-	}
-	if (nargs > cmd->max || t.more) {
-		error_usage(cm, cmd, "Too many arguments");
-		return false;
-	}
-	cmd->run(cm, &t);
-	return false;
+	cm->ops.tag(cm->ops.arg, output_begin(cm->out, cmd && cmd->later));
+	bool streams = run(cm, cmd, &t, complete, stream_req, extra_lines);
+	output_end(cm->out);
+	return streams;
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "cmdset.h"
+#include "requests.h"
 #include "topo_types.h"
 
 struct output;
@@ -26,9 +27,12 @@ struct commands_ops {
 	 * them. */
 	uint32_t (*exec_begin)(void *arg, int32_t id);
 	void (*exec_feed)(void *arg, uint32_t req, const char *data, size_t len);
-	/* True while a remove or kill is under way (commands_waits). */
-	bool (*structure_busy)(void *arg);
+	/* Whether the command must wait for a remove, kill or insertion under way
+	 * (requests_waits). */
+	bool (*waits)(void *arg, enum requests_cmd cmd, int32_t id, int64_t parent);
 	void (*heartbit)(void *arg, int32_t ms);
+	/* A command is given: what it asks answers this tag (output_begin). */
+	void (*tag)(void *arg, uint64_t tag);
 	void (*quit)(void *arg);
 	void *arg;
 };
@@ -44,8 +48,8 @@ void commands_destroy(struct commands **cm);
  * the line (and *extra_lines more lines) belong to an exec being streamed: *stream_req. */
 bool commands_line(struct commands *cm, const char *line, size_t len, bool complete,
 		   uint32_t *stream_req, int *extra_lines);
-/* True when the line must wait before it runs: a create or remove while a remove or kill is
- * under way (it is placed in the tree as that leaves it). */
+/* True when the line must wait before it runs: its answer depends on how a remove, kill or
+ * list insertion under way ends (requests_waits). A malformed line never waits. */
 bool commands_waits(struct commands *cm, const char *line, size_t len);
 
 #endif

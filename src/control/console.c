@@ -140,6 +140,8 @@ static void process(struct console *con)
 			con->start += (size_t)(nl - p) + 1;
 			dispatch(con, p, (size_t)(nl - p), true);
 		} else if (avail >= HEAD_MAX) {	/* the rest is streamed or discarded */
+			if ((con->waiting = con->ops.waits(con->ops.arg, p, HEAD_MAX)))
+				break;
 			con->start += HEAD_MAX;
 			dispatch(con, p, HEAD_MAX, false);
 		} else if (con->eof) {	/* a last line without a newline */

@@ -102,10 +102,10 @@ static void kill_node(void *arg, pid_t pid, int32_t id)
 	proc_kill(pid, id);
 }
 
-static void print(void *arg, const char *line, size_t len)
+static void print(void *arg, uint64_t tag, const char *line, size_t len)
 {
 	struct control *c = arg;
-	output_line(&c->out, line, len);
+	output_answer(&c->out, tag, line, len);
 }
 
 static void move_remove(void *arg, uint32_t req, int32_t id)
@@ -191,9 +191,9 @@ static void cmd_exec_feed(void *arg, uint32_t req, const char *data, size_t len)
 	requests_exec_feed(((struct control *)arg)->rq, req, data, len);
 }
 
-static bool cmd_structure_busy(void *arg)
+static bool cmd_waits(void *arg, enum requests_cmd cmd, int32_t id, int64_t parent)
 {
-	return requests_structure_busy(((struct control *)arg)->rq);
+	return requests_waits(((struct control *)arg)->rq, cmd, id, parent);
 }
 
 /* `heartbit MS`: every node reports every MS ms from now on (0: stop). */
@@ -209,6 +209,11 @@ static void cmd_heartbit(void *arg, int32_t ms)
 			proto_send_period(c->down.sock, roots[i], ms);
 	}
 	output_puts(&c->out, "Ok");
+}
+
+static void cmd_tag(void *arg, uint64_t tag)
+{
+	requests_tag(((struct control *)arg)->rq, tag);
 }
 
 static void cmd_quit(void *arg)
@@ -414,13 +419,15 @@ static int wire(struct control *c)
 						  cmd_remove,
 						  cmd_exec_begin,
 						  cmd_exec_feed,
-						  cmd_structure_busy,
+						  cmd_waits,
 						  cmd_heartbit,
+						  cmd_tag,
 						  cmd_quit,
 						  c};
 	const struct console_ops con_ops = { con_line, con_waits, con_feed, con_end, con_can_feed,
 					     cmd_quit, c };
 	struct buf banner = { 0 };
+	c->out.ordered = o->ordered;
 	c->topo = topo_new(o->kind);
 	c->hb = heartbit_new();
 	c->rq = requests_new(c->topo, c->hb, o->timeout_ms, &requests_ops);
@@ -505,6 +512,7 @@ static void teardown(struct control *c)
 		requests_kill_all(c->rq);	/* by now only the records are left */
 	}
 	output_flush(&c->out);
+	output_free(&c->out);
 	commands_destroy(&c->cmd);
 	moves_destroy(&c->moves);
 	requests_destroy(&c->rq);

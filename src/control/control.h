@@ -15,6 +15,7 @@ struct control_options {
 	const struct cmdset *set;
 	int timeout_ms;
 	bool quiet;
+	bool ordered;		/* answers print in the order the commands were given */
 	bool interactive;	/* stdin is a terminal and not --quiet: prompt, line editing */
 };
 

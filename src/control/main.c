@@ -19,6 +19,8 @@ static void usage(FILE *f)
 		"  -e, --exec=%s         what exec does (default sum)\n"
 		"  -T, --timeout=MS   silence after which a node is unavailable (default 1000)\n"
 		"  -q, --quiet        no prompt and no banner\n"
+		"  -o, --ordered      answers in the order the commands were given (the work\n"
+		"                     stays concurrent)\n"
 		"  -h, --help         this help\n"
 		"  -V, --version      the version\n",
 		cmdset_names());
@@ -39,6 +41,7 @@ int main(int argc, char **argv)
 		{ "exec", required_argument, NULL, 'e' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "ordered", no_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -51,7 +54,7 @@ int main(int argc, char **argv)
 	int opt;
 	int64_t ms;
 	opterr = 0;	/* our own one-line reasons */
-	while ((opt = getopt_long(argc, argv, ":t:e:T:qhV", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":t:e:T:qohV", opts, NULL)) != -1) {
 		struct word tok = { optarg, optarg ? strlen(optarg) : 0 };
 		switch (opt) {
 		case 't':
@@ -69,6 +72,9 @@ int main(int argc, char **argv)
 			break;
 		case 'q':
 			c.quiet = true;
+			break;
+		case 'o':
+			c.ordered = true;
 			break;
 		case 'h':
 			usage(stdout);

@@ -138,6 +138,7 @@ struct req *reqlist_new_req(struct reqlist *l, enum req_kind kind, int32_t node)
 	if (!r)
 		log_fatal("out of memory");
 	r->id = reqlist_new_id(l);
+	r->tag = l->tag;
 	r->kind = kind;
 	r->node = node;
 	r->link = TOPO_NONE;
@@ -159,6 +160,7 @@ void reqlist_reap(struct reqlist *l)
 		TAILQ_REMOVE(&l->retired, r, rlink);
 		free(r->path);
 		buf_free(&r->stage);
+		buf_free(&r->fence);
 		buf_free(&r->line);
 		free(r);
 	}

@@ -24,6 +24,7 @@ enum req_kind {
 };
 
 struct pingall {
+	uint64_t tag;		/* the command's (requests_tag) */
 	size_t waiting;
 	struct buf down;	/* i32 ids of unavailable nodes */
 };
@@ -32,6 +33,7 @@ TAILQ_HEAD(req_list, req);
 
 struct req {
 	uint32_t id;
+	uint64_t tag;		/* the command it answers (requests_tag) */
 	enum req_kind kind;
 	int32_t node;
 	int32_t via;		/* create: the parent it was placed under (the model may move on) */
@@ -47,6 +49,9 @@ struct req {
 	bool sent;		/* everything sent */
 	bool admitted;		/* create: holds a place in the spawn window */
 	bool in_backlog;
+	bool reshapes;		/* a remove, kill or list insertion: later commands that touch
+				 * what it fences wait for its answer (requests_waits) */
+	struct buf fence;	/* i32 ids of the nodes it fences */
 	unsigned inflight;	/* exec pieces not yet credited */
 	int32_t *path;
 	size_t npath;
@@ -69,6 +74,7 @@ struct nodeq {
 	uint32_t probe;		/* probe in flight, 0 if none */
 	int64_t probe_at;	/* when it was sent */
 	unsigned held;		/* moves it is part of: nothing is sent until they are over */
+	unsigned fenced;	/* unfinished reshapes that touch it (requests_waits) */
 	int32_t spawner;	/* the node that started its process (TOPO_ROOT: us) */
 	int32_t adopt, adopt_from;	/* list insertion: the child to take over once up */
 	struct buf adopt_held;		/* and the nodes held for that (requests_hold) */
@@ -80,6 +86,7 @@ struct nodeq {
 struct reqlist {
 	struct idmap table;
 	uint32_t next_id;
+	uint64_t tag;		/* given to the requests made now */
 	struct req_list deadlines;	/* sorted by deadline */
 	TAILQ_HEAD(, nodeq) busy;
 	struct req_list backlog;	/* creates waiting for a place, in order */

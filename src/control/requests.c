@@ -17,17 +17,27 @@
 #include "reqlist.h"
 #include "topo.h"
 
-void requests_print(struct requests *rq, const char *line, size_t len)
+void requests_print(struct requests *rq, uint64_t tag, const char *line, size_t len)
 {
-	rq->ops.print(rq->ops.arg, line, len);
+	rq->ops.print(rq->ops.arg, tag, line, len);
 }
 
 void requests_printf(struct requests *rq, const char *fmt, ...)
 {
+	struct buf line = { 0 };
 	va_list ap;
 	va_start(ap, fmt);
-	buf_vline(rq->ops.print, rq->ops.arg, fmt, ap);
+	int rc = buf_vprintf(&line, fmt, ap);
 	va_end(ap);
+	if (rc < 0)
+		log_fatal("out of memory");
+	requests_print(rq, rq->l.tag, line.data, line.len);
+	buf_free(&line);
+}
+
+void requests_tag(struct requests *rq, uint64_t tag)
+{
+	rq->l.tag = tag;
 }
 
 int64_t requests_now(struct requests *rq)
@@ -89,7 +99,7 @@ static void queue_flush(struct requests *rq, struct nodeq *q)
 	for (struct req *r = TAILQ_FIRST(&q->queue), *next; r; r = next) {
 		next = TAILQ_NEXT(r, qlink);
 		if (r->done) {
-			requests_print(rq, r->line.data, r->line.len);
+			requests_print(rq, r->tag, r->line.data, r->line.len);
 			reqlist_queue_unlink(q, r);
 			reqlist_retire(&rq->l, r);
 		} else if (reqlist_ordered(r)) {
@@ -105,8 +115,8 @@ void requests_finish_line(struct requests *rq, struct req *r)
 	reqlist_del(&rq->l, r);
 	reqlist_deadline_del(&rq->l, r);
 	r->done = true;
-	if (r->kind == RK_REMOVE || r->kind == RK_KILL)
-		rq->reshaping--;
+	if (r->reshapes)
+		requests_unfence(rq, r);
 	buf_free(&r->stage);
 	r->stage_off = 0;
 	if (r->kind == RK_CREATE) {
@@ -127,15 +137,15 @@ void requests_finish_line(struct requests *rq, struct req *r)
 	} else {
 		struct pingall *g = r->group;
 		if (r->line.len)
-			requests_print(rq, r->line.data, r->line.len);
+			requests_print(rq, r->tag, r->line.data, r->line.len);
 		if (q)
 			reqlist_queue_unlink(q, r);
 		reqlist_retire(&rq->l, r);
 		if (g && --g->waiting == 0)
 			requests_pingall_done(rq, g);
 	}
-	if (q && q->send && (q->send->kind == RK_KILL || q->send->kind == RK_REMOVE))
-		requests_pump(rq, q);	/* waiting for this answer */
+	if (q && rq->reshaping)
+		requests_pump_reshapes_above(rq, q->id);	/* it may wait for this answer */
 }
 
 void requests_finish(struct requests *rq, struct req *r, const char *fmt, ...)
@@ -271,8 +281,9 @@ void requests_pump(struct requests *rq, struct nodeq *q)
 					return;	/* waits for arguments or credit */
 				break;
 			case RK_KILL:
-				if (TAILQ_FIRST(&q->queue) != r)
-					return;	/* after the answers given before it */
+				/* after the answers given before it, below it too */
+				if (TAILQ_FIRST(&q->queue) != r || requests_subtree_busy(rq, r))
+					return;
 				r->sent = true;
 				requests_finish_unavailable(rq, r);
 				return;
@@ -388,15 +399,13 @@ void requests_node_free(struct topo_node *n, void *arg)
 	n->user = NULL;
 }
 
-/* Takes node id and its subtree out of the tree: their requests are answered (parents
- * first, so answers come top down) and their processes end by pid. */
-/* A remove waits while a node below it is starting; one has come up, or gone. */
-void requests_pump_removes_above(struct requests *rq, int32_t parent)
+void requests_pump_reshapes_above(struct requests *rq, int32_t id)
 {
-	for (struct topo_node *a = topo_get(rq->topo, parent); a; a = topo_get(rq->topo, a->parent))
-		if (a->user && ((struct nodeq *)a->user)->send &&
-		    ((struct nodeq *)a->user)->send->kind == RK_REMOVE)
-			requests_pump(rq, a->user);
+	for (struct topo_node *a = topo_get(rq->topo, id); a; a = topo_get(rq->topo, a->parent)) {
+		struct nodeq *q = a->user;
+		if (q && q->send && (q->send->kind == RK_REMOVE || q->send->kind == RK_KILL))
+			requests_pump(rq, q);
+	}
 }
 
 static void remove_subtree(struct requests *rq, int32_t id, enum fate fate)
@@ -407,7 +416,7 @@ static void remove_subtree(struct requests *rq, int32_t id, enum fate fate)
 	requests_walk(rq, id, requests_lose_one, &w);
 	requests_walk(rq, id, kill_one, rq);
 	topo_delete(rq->topo, id, requests_node_free, rq);
-	requests_pump_removes_above(rq, parent);
+	requests_pump_reshapes_above(rq, parent);
 }
 
 /* Removals decided while walking the tree or answering are carried out here, once per event,
@@ -451,19 +460,15 @@ void requests_node_request(struct requests *rq, enum req_kind kind, int32_t id)
 		requests_printf(rq, "Error: Not found");
 		return;
 	}
+	struct req *r = reqlist_new_req(&rq->l, kind, id);
 	if (kind == RK_REMOVE || kind == RK_KILL)
-		rq->reshaping++;	/* until its answer (finish_line) */
-	requests_submit(rq, reqlist_new_req(&rq->l, kind, id), n);
+		requests_fence(rq, r, id, true);	/* until its answer (finish_line) */
+	requests_submit(rq, r, n);
 }
 
 void requests_remove(struct requests *rq, int32_t id)
 {
 	requests_node_request(rq, RK_REMOVE, id);
-}
-
-bool requests_structure_busy(struct requests *rq)
-{
-	return rq->reshaping > 0;
 }
 
 void requests_kill(struct requests *rq, int32_t id)

@@ -49,9 +49,16 @@ void requests_remove(struct requests *rq, int32_t id);
 uint32_t requests_exec_begin(struct requests *rq, int32_t id);
 void requests_exec_feed(struct requests *rq, uint32_t req, const char *data, size_t len);
 void requests_exec_end(struct requests *rq, uint32_t req);
-/* True while a remove or kill is under way: a create or remove given now must wait for it,
- * so that it is placed in the tree as it will be (stop reading input before such a line). */
-bool requests_structure_busy(struct requests *rq);
+/* The commands, as far as whether they must wait (requests_waits). */
+enum requests_cmd { RQ_CREATE, RQ_EXEC, RQ_PING, RQ_KILL, RQ_REMOVE, RQ_WHOLE };
+/* True when a command given now must wait (stop reading input before its line): it touches
+ * what an unfinished remove, kill or list insertion changes, so its answer depends on how
+ * that ends. A create touches PARENT's path (and in a list PARENT's child), an exec or ping
+ * the path to its node, a kill or remove that and the subtree; RQ_WHOLE (pingall, tree) and
+ * creates in bst and balanced the whole tree. Everything else goes on at once. */
+bool requests_waits(struct requests *rq, enum requests_cmd cmd, int32_t id, int64_t parent);
+/* The requests made from now on answer the command given this tag (requests_ops.print). */
+void requests_tag(struct requests *rq, uint64_t tag);
 /* False while the exec's arguments wait for the node to take them (stop reading input). */
 bool requests_exec_can_feed(struct requests *rq, uint32_t req);
 

@@ -88,6 +88,8 @@ void requests_create(struct requests *rq, int32_t id, int64_t parent)
 		reqlist_nodeq(n)->adopt = place.adopt;
 		reqlist_nodeq(n)->adopt_from = place.parent;
 		requests_hold(rq, place.adopt, &reqlist_nodeq(n)->adopt_held);
+		requests_fence(rq, r, id, false);
+		requests_fence(rq, r, place.adopt, true);
 	}
 	reqlist_put(&rq->l, r);
 	reqlist_backlog_append(&rq->l, r);
@@ -141,5 +143,5 @@ void requests_on_hello(struct requests *rq, int32_t from, int32_t id, pid_t pid,
 		requests_finish(rq, r, "Ok: %d", (int)pid);
 	}
 	requests_pump(rq, q);
-	requests_pump_removes_above(rq, n->parent);
+	requests_pump_reshapes_above(rq, n->parent);
 }

@@ -41,7 +41,8 @@ struct walk {
 };
 
 /* The outside world (requests_ops). */
-void requests_print(struct requests *rq, const char *line, size_t len);
+void requests_print(struct requests *rq, uint64_t tag, const char *line, size_t len);
+/* An answer to the command being given now. */
 void requests_printf(struct requests *rq, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int64_t requests_now(struct requests *rq);
@@ -82,8 +83,15 @@ void requests_pump(struct requests *rq, struct nodeq *q);
 void requests_submit(struct requests *rq, struct req *r, struct topo_node *n);
 /* A ping, kill or remove of node id; `Error: Not found` when there is none. */
 void requests_node_request(struct requests *rq, enum req_kind kind, int32_t id);
-/* A remove waits while a node below it is starting; one came up, or went. */
-void requests_pump_removes_above(struct requests *rq, int32_t parent);
+/* A kill or remove waits for what was given before it below its node; something there was
+ * answered, came up or went: the kill or remove at node id or above may go on. */
+void requests_pump_reshapes_above(struct requests *rq, int32_t id);
+/* r reshapes the tree: fences node id's subtree (only id itself when !subtree) until it is
+ * answered. */
+void requests_fence(struct requests *rq, struct req *r, int32_t id, bool subtree);
+void requests_unfence(struct requests *rq, struct req *r);
+/* Something given before r is still unanswered in its node's subtree (a kill waits). */
+bool requests_subtree_busy(struct requests *rq, struct req *r);
 /* Marks a node of a lost subtree (arg: struct walk) and answers what waits there. */
 void requests_lose_one(struct topo_node *n, void *arg);
 

@@ -44,6 +44,7 @@ void requests_pingall(struct requests *rq)
 	if (!g)
 		log_fatal("out of memory");
 	g->waiting = 1;	/* held until every probe is out */
+	g->tag = rq->l.tag;
 	struct pingall_walk w = { rq, g };
 	requests_walk_sorted(rq, pingall_one, &w);
 	if (--g->waiting == 0)
@@ -62,7 +63,7 @@ void requests_pingall_done(struct requests *rq, struct pingall *g)
 		memcpy(&id, g->down.data + i * sizeof id, sizeof id);
 		buf_printf(&line, i ? ";%d" : "%d", (int)id);
 	}
-	requests_print(rq, line.data, line.len);
+	requests_print(rq, g->tag, line.data, line.len);
 	buf_free(&line);
 	buf_free(&g->down);
 	free(g);

@@ -19,8 +19,8 @@ struct requests_ops {
 	int (*spawn)(void *arg, int32_t id, pid_t *pid);
 	/* Ends node id's process, pid, at once. */
 	void (*kill)(void *arg, pid_t pid, int32_t id);
-	/* One answer line. */
-	void (*print)(void *arg, const char *line, size_t len);
+	/* One answer line, to the command given the tag (requests_tag). */
+	void (*print)(void *arg, uint64_t tag, const char *line, size_t len);
 	int64_t (*now)(void *arg);
 	/* A remove is due (moves.h, moves_remove); a list insertion's new node is up (moves_adopt).
 	 */

@@ -24,9 +24,10 @@ static int fake_spawn(void *arg, int32_t id, pid_t *pid)
 	return 0;
 }
 
-static void fake_print(void *arg, const char *line, size_t len)
+static void fake_print(void *arg, uint64_t tag, const char *line, size_t len)
 {
 	(void)arg;
+	(void)tag;
 	buf_append(&fx.out, line, len);
 	buf_puts(&fx.out, "\n");
 }

@@ -65,10 +65,19 @@ static void rec_exec_feed(void *arg, uint32_t req, const char *data, size_t len)
 }
 
 static bool structure_busy;
+static char waited[64];
 
-static bool rec_structure_busy(void *arg)
+static bool rec_waits(void *arg, enum requests_cmd cmd, int32_t id, int64_t parent)
 {
+	snprintf(waited, sizeof waited, "%d %d %lld", (int)cmd, (int)id, (long long)parent);
 	return structure_busy;
+}
+
+static uint64_t last_tag;
+
+static void rec_tag(void *arg, uint64_t tag)
+{
+	last_tag = tag;
 }
 
 static void rec_heartbit(void *arg, int32_t ms)
@@ -89,9 +98,9 @@ static bool rec_line(void *arg, const char *line, size_t len)
 }
 
 static const struct commands_ops ops = { rec_create, rec_ping, rec_pingall, rec_kill, rec_remove,
-				    rec_exec_begin, rec_exec_feed, rec_structure_busy,
-				    rec_heartbit, rec_quit, NULL };
-static struct output recorded = { false, rec_line, NULL };
+				    rec_exec_begin, rec_exec_feed, rec_waits,
+				    rec_heartbit, rec_tag, rec_quit, NULL };
+static struct output recorded = { .above = rec_line };
 static struct topo *topo;
 static struct commands *cm;
 
@@ -207,17 +216,32 @@ static void test_bad_lines(void **state)
 	assert_string_equal(run("# long comment", false), "");
 }
 
+/* Whether a line waits is the engine's to say, from what the line names; a malformed line
+ * and a command that touches no node never wait. */
 static void test_waits_for_remove(void **state)
 {
 	structure_busy = true;
+	assert_true(commands_waits(cm, "create 5 7", 10));
+	assert_string_equal(waited, "0 5 7");
 	assert_true(commands_waits(cm, "create 5", 8));
+	assert_string_equal(waited, "0 5 -1");
 	assert_true(commands_waits(cm, " remove 5", 9));
-	assert_false(commands_waits(cm, "exec 5 1 1", 10));
-	assert_false(commands_waits(cm, "ping 5", 6));
-	assert_false(commands_waits(cm, "kill 5", 6));
+	assert_string_equal(waited, "4 5 -1");
+	assert_true(commands_waits(cm, "exec 6 1 1", 10));
+	assert_string_equal(waited, "1 6 -1");
+	assert_true(commands_waits(cm, "pingall", 7));
+	assert_true(commands_waits(cm, "tree", 4));
+	waited[0] = 0;
+	assert_false(commands_waits(cm, "ping x", 6));
+	assert_false(commands_waits(cm, "create 5 y", 10));
+	assert_false(commands_waits(cm, "kill", 4));
+	assert_false(commands_waits(cm, "heartbit 10", 11));
+	assert_false(commands_waits(cm, "help", 4));
+	assert_false(commands_waits(cm, "# remove 5", 10));
+	assert_false(commands_waits(cm, "nonsense 5", 10));
+	assert_string_equal(waited, "");
 	structure_busy = false;
 	assert_false(commands_waits(cm, "create 5", 8));
-	assert_false(commands_waits(cm, "remove 5", 8));
 }
 
 static void test_help(void **state)

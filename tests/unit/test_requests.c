@@ -100,30 +100,69 @@ static void test_lost_subtree_fails_at_once(void **state)
 	fx_stop();
 }
 
-/* kill waits for the answers given before it, then ends the subtree at once; a create or
- * remove given meanwhile must wait (structure busy). */
+static bool waits_at(int32_t id)
+{
+	return requests_waits(fx.rq, RQ_PING, id, 0);
+}
+
+/* kill waits for the answers given before it, then ends the subtree at once; what touches
+ * the subtree meanwhile must wait, what is beside it goes on. */
 static void test_kill_barrier(void **state)
 {
 	(void)state;
 	fx_start(TOPO_TREE);
 	up(1, TOPO_ROOT);
 	up(2, 1);
+	up(5, TOPO_ROOT);
 	exec_on(1, " 1 4");
 	const struct sent *e = last_sent(OP_EXEC);
 	requests_kill(fx.rq, 1);
 	settle();
-	assert_true(requests_structure_busy(fx.rq));
+	assert_true(waits_at(2));
+	assert_true(requests_waits(fx.rq, RQ_CREATE, 2, TOPO_ROOT));	/* the id is not free */
+	assert_true(requests_waits(fx.rq, RQ_CREATE, 7, 2));
+	assert_true(requests_waits(fx.rq, RQ_WHOLE, 0, 0));
+	assert_false(waits_at(5));	/* beside it: goes on */
+	assert_false(requests_waits(fx.rq, RQ_CREATE, 7, 5));
+	assert_false(requests_waits(fx.rq, RQ_KILL, 5, 0));
 	assert_string_equal(printed(), "");
 	assert_string_equal(down.kills.data ? down.kills.data : "", "");
 	answer(e, REP_OK, "4");
 	assert_string_equal(printed(), "Ok:1: 4\nOk\n");
-	assert_false(requests_structure_busy(fx.rq));
+	assert_false(waits_at(2));
+	assert_false(requests_waits(fx.rq, RQ_WHOLE, 0, 0));
 	assert_null(topo_get(fx.topo, 1));
 	assert_null(topo_get(fx.topo, 2));
 	assert_non_null(strstr(down.kills.data, "kill 1\n"));
 	assert_non_null(strstr(down.kills.data, "kill 2\n"));
 	ping(2);
 	assert_string_equal(printed(), "Error: Not found\n");
+	fx_stop();
+}
+
+/* kill waits for the requests given before it anywhere below its node, and for a create
+ * there: what was given before it is answered as if the kill were not coming. */
+static void test_kill_waits_for_subtree(void **state)
+{
+	(void)state;
+	fx_start(TOPO_TREE);
+	up(1, TOPO_ROOT);
+	up(2, 1);
+	exec_on(2, " 1 5");
+	const struct sent *e = last_sent(OP_EXEC);
+	requests_create(fx.rq, 3, 2);
+	settle();
+	requests_kill(fx.rq, 1);
+	settle();
+	assert_string_equal(printed(), "");
+	assert_string_equal(down.kills.data ? down.kills.data : "", "");
+	answer(e, REP_OK, "5");
+	assert_string_equal(printed(), "Ok:2: 5\n");
+	spawned(last_sent(OP_CREATE), 3);
+	hello(1, 3);
+	assert_string_equal(printed(), "Ok: 100003\nOk\n");
+	assert_null(topo_get(fx.topo, 3));
+	assert_non_null(strstr(down.kills.data, "kill 3\n"));
 	fx_stop();
 }
 
@@ -139,7 +178,7 @@ static void test_remove_holds_and_releases(void **state)
 	up(3, 2);
 	requests_remove(fx.rq, 2);
 	settle();
-	assert_true(requests_structure_busy(fx.rq));
+	assert_true(waits_at(3));
 	const struct sent *x = last_sent(OP_EXPECT);
 	assert_path(x, 1, 1);
 	exec_on(3, " 1 9");	/* held: its path is about to change */
@@ -155,7 +194,7 @@ static void test_remove_holds_and_releases(void **state)
 	assert_null(topo_get(fx.topo, 2));
 	assert_int_equal(topo_get(fx.topo, 3)->parent, 1);
 	assert_non_null(strstr(down.kills.data, "kill 2\n"));
-	assert_false(requests_structure_busy(fx.rq));
+	assert_false(waits_at(3));
 	const struct sent *e = last_sent(OP_EXEC);
 	assert_path(e, 2, 1, 3);
 	answer(e, REP_OK, "9");
@@ -197,7 +236,7 @@ static void test_move_to_lost_parent(void **state)
 	lost(1);	/* and its subtree: answered top down */
 	assert_string_equal(printed(),
 			    "Error: Node is unavailable\nError:3: Node is unavailable\n");
-	assert_false(requests_structure_busy(fx.rq));
+	assert_false(waits_at(3));
 	fx_stop();
 }
 
@@ -296,6 +335,7 @@ int main(void)
 		cmocka_unit_test(test_answer_from_elsewhere_dropped),
 		cmocka_unit_test(test_lost_subtree_fails_at_once),
 		cmocka_unit_test(test_kill_barrier),
+		cmocka_unit_test(test_kill_waits_for_subtree),
 		cmocka_unit_test(test_remove_holds_and_releases),
 		cmocka_unit_test(test_move_waits_for_answers_in_flight),
 		cmocka_unit_test(test_move_to_lost_parent),
