@@ -94,7 +94,7 @@ static void outstanding_dec(struct requests *rq, struct req *r)
 
 /* Prints the answers at the front of q that are due: an answer waits for every ordered
  * request given before it. */
-static void queue_flush(struct requests *rq, struct nodeq *q)
+void requests_queue_flush(struct requests *rq, struct nodeq *q)
 {
 	for (struct req *r = TAILQ_FIRST(&q->queue), *next; r; r = next) {
 		next = TAILQ_NEXT(r, qlink);
@@ -133,7 +133,7 @@ void requests_finish_line(struct requests *rq, struct req *r)
 	}
 	struct nodeq *q = r->q;
 	if (reqlist_ordered(r)) {
-		queue_flush(rq, q);
+		requests_queue_flush(rq, q);
 	} else {
 		struct pingall *g = r->group;
 		if (r->line.len)
@@ -347,107 +347,12 @@ void requests_queue_each(struct requests *rq, struct nodeq *q, void (*fn)(struct
 	buf_free(&ids);
 }
 
-static void lose_req(struct req *r, void *arg)
-{
-	struct walk *w = arg;
-	if (w->fate == GONE)
-		requests_finish_gone(w->rq, r);
-	else if (w->fate == KILLED && r->kind == RK_PINGALL)
-		requests_finish(w->rq, r, "%s", "");
-	else
-		requests_finish_unavailable(w->rq, r);
-}
-
-/* Marks one node of a lost (or never created) subtree and answers what waits there. */
-void requests_lose_one(struct topo_node *n, void *arg)
-{
-	struct walk *w = arg;
-	struct nodeq *q = n->user;
-	n->state = NODE_LOST;
-	if (!q)
-		return;
-	requests_queue_each(w->rq, q, lose_req, w);
-	struct req *cr = q->create_req ? reqlist_get(&w->rq->l, q->create_req) : NULL;
-	if (cr && w->fate == GONE)	/* being created under a parent that never was */
-		requests_finish_gone(w->rq, cr);
-	else if (cr)	/* being created under a lost parent */
-		requests_finish_unavailable(w->rq, cr);
-}
-
-static void kill_one(struct topo_node *n, void *arg)
-{
-	struct requests *rq = arg;
-	if (n->pid)
-		rq->ops.kill(rq->ops.arg, n->pid, n->id);
-}
-
-void requests_node_free(struct topo_node *n, void *arg)
-{
-	struct requests *rq = arg;
-	struct nodeq *q = n->user;
-	heartbit_forget(rq->hb, n->id);
-	if (!q)
-		return;
-	queue_flush(rq, q);	/* answers that were waiting for their turn */
-	for (struct req *r = TAILQ_FIRST(&q->queue), *next; r; r = next) {
-		next = TAILQ_NEXT(r, qlink);
-		reqlist_retire(&rq->l, r);
-	}
-	reqlist_busy(&rq->l, q, false);
-	buf_free(&q->adopt_held);	/* those nodes were below it: they go with it */
-	free(q);
-	n->user = NULL;
-}
-
 void requests_pump_reshapes_above(struct requests *rq, int32_t id)
 {
 	for (struct topo_node *a = topo_get(rq->topo, id); a; a = topo_get(rq->topo, a->parent)) {
 		struct nodeq *q = a->user;
 		if (q && q->send && (q->send->kind == RK_REMOVE || q->send->kind == RK_KILL))
 			requests_pump(rq, q);
-	}
-}
-
-static void remove_subtree(struct requests *rq, int32_t id, enum fate fate)
-{
-	struct walk w = { rq, fate };
-	struct topo_node *n = topo_get(rq->topo, id);
-	int32_t parent = n ? n->parent : TOPO_NONE;
-	requests_walk(rq, id, requests_lose_one, &w);
-	requests_walk(rq, id, kill_one, rq);
-	topo_delete(rq->topo, id, requests_node_free, rq);
-	requests_pump_reshapes_above(rq, parent);
-}
-
-/* Removals decided while walking the tree or answering are carried out here, once per event,
- * when nothing is being walked any more. */
-void requests_settle(struct requests *rq)
-{
-	struct buf *d = &rq->doomed;
-	if (rq->walking)
-		return;	/* the walk's caller settles */
-	for (;;) {
-		if (!d->len) {
-			if (!rq->admit)
-				break;
-			requests_admit(rq);
-			continue;
-		}
-		int32_t e[2];	/* taken off the front: what this adds is handled too */
-		memcpy(e, d->data, sizeof e);
-		memmove(d->data, d->data + sizeof e, d->len - sizeof e);
-		d->len -= sizeof e;
-		struct topo_node *n = topo_get(rq->topo, e[0]);
-		struct nodeq *q = n ? n->user : NULL;
-		if (!n)
-			continue;
-		if (q && q->adopt != TOPO_NONE && topo_get(rq->topo, q->adopt)) {
-			/* it never came up: the child it was to take over stays where it is */
-			topo_move(rq->topo, q->adopt, q->adopt_from, 0);
-			q->adopt = TOPO_NONE;
-			requests_release(rq, &q->adopt_held);
-		}
-		remove_subtree(rq, e[0], e[1] ? KILLED : GONE);
 	}
 }
 
@@ -528,32 +433,6 @@ void requests_reap(struct requests *rq)
 size_t requests_pending(struct requests *rq)
 {
 	return reqlist_count(&rq->l);
-}
-
-static void fail_req(struct req *r, void *arg)
-{
-	requests_finish_unavailable(arg, r);
-}
-
-static void fail_one(struct topo_node *n, void *arg)
-{
-	if (n->user)
-		requests_queue_each(arg, n->user, fail_req, arg);
-}
-
-void requests_fail_all(struct requests *rq)
-{
-	requests_walk_sorted(rq, fail_one, rq);
-	struct req *r;	/* what is not queued: depth-1 creates, probes */
-	while ((r = reqlist_any(&rq->l)))
-		requests_finish_unavailable(rq, r);
-}
-
-void requests_kill_all(struct requests *rq)
-{
-	size_t n;
-	while (topo_roots(rq->topo, &n), n)
-		remove_subtree(rq, topo_roots(rq->topo, &n)[0], KILLED);
 }
 
 struct requests *requests_new(struct topo *topo, struct heartbit *hb, int timeout_ms,

@@ -57,6 +57,8 @@ void requests_walk_sorted(struct requests *rq, void (*fn)(struct topo_node *, vo
 /* Carries out what was decided while walking or answering: removals, admissions, moves. */
 void requests_settle(struct requests *rq);
 
+/* Prints the answers at the front of q that are due (ordered ones wait for their turn). */
+void requests_queue_flush(struct requests *rq, struct nodeq *q);
 /* Answering. r has its answer in r->line (empty: nothing to print). */
 void requests_finish_line(struct requests *rq, struct req *r);
 void requests_finish(struct requests *rq, struct req *r, const char *fmt, ...)
