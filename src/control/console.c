@@ -26,6 +26,8 @@ struct console {
 	bool waiting;		/* the next line waits for a remove (commands_waits) */
 	char *held;		/* interactive: that line */
 	EditLine *el;		/* interactive only */
+	FILE *tty;		/* where libedit draws: the terminal, not a redirected stdout */
+	bool own_tty;		/* opened here, closed at stop */
 	History *hist;
 	bool in_line;		/* a line was just entered: the cursor is on a fresh line */
 	enum mode mode;
@@ -185,15 +187,34 @@ static const char *prompt(EditLine *el)
 	return "> ";
 }
 
+/* The terminal stdin is on, for the prompt, the echo and the banner: stdout when it is that
+ * terminal, else (stdout is a file or a pipe that holds answers only) the terminal opened by
+ * name, else stderr if it is one. NULL: none to draw on. */
+static FILE *terminal_out(bool *own)
+{
+	const char *name;
+	FILE *f;
+	*own = false;
+	if (isatty(STDOUT_FILENO))
+		return stdout;
+	if ((name = ttyname(STDIN_FILENO)) && (f = fopen(name, "we"))) {
+		*own = true;
+		return f;
+	}
+	return isatty(STDERR_FILENO) ? stderr : NULL;
+}
+
 void console_start(struct console *con)
 {
 	if (!con->interactive)
 		return;
 	HistEvent ev;
-	printf("%s\n", con->banner);
-	fflush(stdout);
-	con->hist = history_init();
-	con->el = el_init("mqtree", stdin, stdout, stderr);
+	if ((con->tty = terminal_out(&con->own_tty))) {
+		fprintf(con->tty, "%s\n", con->banner);
+		fflush(con->tty);
+		con->hist = history_init();
+		con->el = el_init("mqtree", stdin, con->tty, stderr);
+	}
 	if (!con->hist || !con->el) {
 		log_warn("no line editing on this terminal");
 		con->interactive = false;
@@ -229,7 +250,7 @@ static void read_terminal(struct console *con)
 	if (!buf || n <= 0)
 		return;
 	if (n == 1 && buf[0] == '\x04') {	/* Ctrl-D on an empty line */
-		fputs("\n", stdout);
+		fputs("\n", con->tty);
 		at_eof(con);
 		return;
 	}
@@ -281,20 +302,24 @@ void console_resume(struct console *con)
 	}
 }
 
-void console_interrupt(struct console *con)
+bool console_interrupt(struct console *con)
 {
 	if (!con->el || con->stopped)
-		return;
+		return false;
 	/* Leaving and re-entering unbuffered mode drops the line and draws a new prompt. */
 	el_set(con->el, EL_UNBUFFERED, 0);
-	fputs("\n", stdout);	/* the terminal has echoed ^C */
-	fflush(stdout);
+	fputs("\n", con->tty);	/* the terminal has echoed ^C */
+	fflush(con->tty);
 	el_set(con->el, EL_UNBUFFERED, 1);
+	return true;
 }
 
 void console_stop(struct console *con)
 {
 	con->stopped = true;
+	if (con->mode == IN_STREAM)	/* the exec being read gets what it has, and answers */
+		con->ops.end(con->ops.arg, con->stream);
+	con->mode = IN_LINE;
 	if (con->el) {
 		el_set(con->el, EL_UNBUFFERED, 0);	/* the terminal as it was */
 		el_end(con->el);
@@ -304,12 +329,16 @@ void console_stop(struct console *con)
 		history_end(con->hist);
 		con->hist = NULL;
 	}
+	if (con->own_tty)
+		fclose(con->tty);
+	con->tty = NULL;
+	con->own_tty = false;
 }
 
 bool console_print_above(struct console *con, const char *line, size_t len)
 {
-	if (!con || !con->el)
-		return false;
+	if (!con || !con->el || con->tty != stdout)
+		return false;	/* answers in a file or pipe: plain lines */
 	if (con->in_line) {	/* libedit draws the next prompt after the line */
 		printf("%.*s\n", (int)len, line);
 		return true;

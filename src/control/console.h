@@ -26,7 +26,8 @@ struct console_ops {
 	void *arg;
 };
 
-/* interactive: a terminal, through libedit, greeted with `banner`. */
+/* interactive: stdin is a terminal, read through libedit, greeted with `banner`; prompt,
+ * echo and banner go to that terminal even when stdout does not. */
 struct console *console_new(bool interactive, const char *banner,
 			    const struct console_ops *ops);
 void console_destroy(struct console **con);
@@ -37,8 +38,8 @@ bool console_wants_input(struct console *con);
 void console_read(struct console *con);
 /* Goes on with buffered input once an exec can take more. */
 void console_resume(struct console *con);
-/* Ctrl-C at the prompt: drops the line being typed. */
-void console_interrupt(struct console *con);
+/* Ctrl-C at the prompt: drops the line being typed; false when there is no prompt. */
+bool console_interrupt(struct console *con);
 /* No more input is taken (exit). */
 void console_stop(struct console *con);
 /* Interactive: print a line above the prompt without breaking the line being typed. */

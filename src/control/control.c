@@ -48,7 +48,7 @@ struct control {
 	struct output out;
 
 	bool exiting;		/* no more input; answers still due are awaited */
-	int64_t exit_deadline;
+	bool exit_now;		/* a second signal: they are not awaited any more */
 };
 
 /* What an event decided, carried out: nodes taken out, creates admitted, moves started. */
@@ -60,12 +60,14 @@ static void settle(struct control *c)
 	} while (moves_start(c->moves));
 }
 
+/* Every request still pending is awaited until its own end: its answer, its node found lost
+ * or silent for --timeout, a create's hello window. A fixed wait would call a live node
+ * unavailable. */
 static void begin_exit(struct control *c)
 {
 	if (c->exiting)
 		return;
 	c->exiting = true;
-	c->exit_deadline = clock_ms() + c->opt->timeout_ms;
 	console_stop(c->con);
 }
 
@@ -394,10 +396,11 @@ static void on_signals(struct control *c)
 	while (read(c->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
 		if (si.ssi_signo == SIGCHLD)
 			continue;
-		if (si.ssi_signo == SIGINT && c->opt->interactive && !c->exiting)
-			console_interrupt(c->con);	/* Ctrl-C drops the line being typed */
-		else
-			begin_exit(c);
+		if (si.ssi_signo == SIGINT && !c->exiting && console_interrupt(c->con))
+			continue;	/* Ctrl-C at the prompt drops the line being typed */
+		if (c->exiting)
+			c->exit_now = true;	/* asked twice: the answers due are not awaited */
+		begin_exit(c);
 	}
 	reap(c);
 }
@@ -529,7 +532,7 @@ static int64_t next_wake(struct control *c)
 {
 	int64_t wake = requests_next_wake(c->rq);
 	int64_t other[] = { downlink_next_probe(&c->down), heartbit_next(c->hb),
-			    moves_next_wake(c->moves), c->exiting ? c->exit_deadline : INT64_MAX };
+			    moves_next_wake(c->moves) };
 	for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
 		if (other[i] < wake)
 			wake = other[i];
@@ -559,7 +562,7 @@ int control_run(const struct control_options *opt)
 	console_start(c->con);
 	for (;;) {
 		int64_t now = clock_ms();
-		if (c->exiting && (requests_pending(c->rq) == 0 || now >= c->exit_deadline)) {
+		if (c->exiting && (requests_pending(c->rq) == 0 || c->exit_now)) {
 			requests_fail_all(c->rq);
 			settle(c);
 			break;

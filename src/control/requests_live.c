@@ -166,6 +166,7 @@ static void check_busy(struct requests *rq, struct nodeq *q, int64_t now)
 		reqlist_put(&rq->l, r);
 		q->probe = r->id;
 		r->sent = r->started = true;
+		requests_deadline_set(rq, r);	/* its answer may never come: exit waits for it */
 		if (n && requests_send(rq, r, OP_PING, 0, NULL, 0) == 0)
 			return;
 		q->probe = 0;

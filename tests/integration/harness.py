@@ -665,10 +665,12 @@ class MqTestCase(unittest.TestCase):
         self.controls.append(ctl)
         return ctl
 
-    def start_terminal(self, *args):
-        """A control node on a pseudo-terminal; ended and leak-checked at teardown."""
+    def start_terminal(self, *args, piped=False):
+        """A control node on a pseudo-terminal (with piped, stdout on a pipe instead, as in
+        `mqtree | tee log`); ended and leak-checked at teardown."""
         workdir = tempfile.mkdtemp(prefix="t%d-" % len(self.controls), dir=self.workdir)
-        term = Terminal(args, self.tracker, workdir, "terminal#%d" % (len(self.controls) + 1))
+        term = Terminal(args, self.tracker, workdir, "terminal#%d" % (len(self.controls) + 1),
+                        piped)
         self.controls.append(term)
         return term
 
@@ -845,9 +847,10 @@ _CTTY_EXEC = ("import fcntl, os, sys, termios; fcntl.ioctl(0, termios.TIOCSCTTY,
 
 class Terminal(_Program):
     """build/mqtree on a pty that is its controlling terminal (so that Ctrl-C works), stderr on
-    a pipe. Output is accumulated and matched as plain text."""
+    a pipe. Output is accumulated and matched as plain text. With piped, stdout is a pipe
+    (read by a thread: piped_expect, piped_text) and only stdin is the terminal."""
 
-    def __init__(self, args, tracker, workdir, name="terminal"):
+    def __init__(self, args, tracker, workdir, name="terminal", piped=False):
         import fcntl
         import pty
         import struct
@@ -864,7 +867,9 @@ class Terminal(_Program):
         # A new session whose controlling terminal is the pty, then exec (same pid): done by a
         # tiny interpreter instead of preexec_fn, which is unsafe with threads running.
         self.proc = subprocess.Popen([sys.executable, "-c", _CTTY_EXEC, MQTREE_BIN] + self.args,
-                                     stdin=slave, stdout=slave, stderr=subprocess.PIPE,
+                                     stdin=slave,
+                                     stdout=subprocess.PIPE if piped else slave,
+                                     stderr=subprocess.PIPE,
                                      cwd=workdir, env=env, start_new_session=True)
         os.close(slave)
         self.master = master
@@ -883,6 +888,54 @@ class Terminal(_Program):
         self._stderr_thread = threading.Thread(target=self._read_stderr, daemon=True,
                                                name=name + "-err")
         self._stderr_thread.start()
+        self._piped = bytearray()
+        self._piped_eof = not piped
+        self._piped_pos = 0
+        if piped:
+            threading.Thread(target=self._read_piped, daemon=True, name=name + "-pipe").start()
+
+    def _read_piped(self):
+        """Reader thread of a piped stdout, to its end (every process holding it has ended)."""
+        while True:
+            data = self.proc.stdout.read1(65536)
+            if not data:
+                break
+            with self._cv:
+                self._piped += data
+                self._cv.notify_all()
+            if PID_LINE.search(data.decode("utf-8", "replace")):
+                self.tracker.poke()
+        self.proc.stdout.close()
+        with self._cv:
+            self._piped_eof = True
+            self._cv.notify_all()
+
+    def piped_expect(self, regex, timeout=ANSWER):
+        """Like expect, on what the piped stdout holds (the bytes as written)."""
+        pat = re.compile(regex) if isinstance(regex, str) else regex
+        end = deadline_after(timeout)
+        with self._cv:
+            while True:
+                text = self._piped.decode("utf-8", "replace")
+                m = pat.search(text, self._piped_pos)
+                if m:
+                    self._piped_pos = m.end()
+                    return m
+                if self._piped_eof or time.monotonic() >= end:
+                    raise AssertionError(
+                        "%s: /%s/ not on stdout within %.1fs; stdout: %r; screen: %r"
+                        % (self.name, pat.pattern, timeout, text[-600:], self._plain()[-600:]))
+                self._cv.wait(remaining(end))
+
+    def piped_text(self, timeout=GONE):
+        """Everything the piped stdout held, once it has ended (waits at most timeout)."""
+        end = deadline_after(timeout)
+        with self._cv:
+            while not self._piped_eof and time.monotonic() < end:
+                self._cv.wait(remaining(end))
+            if not self._piped_eof:
+                raise AssertionError("%s: stdout did not end within %.1fs" % (self.name, timeout))
+            return self._piped.decode("utf-8", "replace")
 
     def _read(self):
         """Reader thread; the only one to close the master (asked through the wake pipe), so

@@ -297,6 +297,17 @@ class ExitTest(MqTestCase):
         ctl.expect("Ok:5: 1")
         self.assertEqual(self.exit_cleanly(ctl, "exit"), [])
 
+    def test_end_of_input_waits_for_a_create_beyond_the_timeout(self):
+        """`printf 'create 1\\n' | mqtree -T 1`: the parent is the control node itself, and
+        a create has its own window for the new node's hello, so end of input right after
+        it still answers `Ok: PID`, never `Parent is unavailable`."""
+        ctl = self.start_tree("-T", "1")
+        ctl.send_lines(["create 1", "create 2 -1"])
+        rest = self.exit_cleanly(ctl, None)
+        self.assertEqual(len(rest), 2, "answers at end of input: %r" % rest)
+        for line in rest:
+            self.assertRegex(line, PID_LINE)
+
     def test_exit_without_nodes(self):
         ctl = self.start_tree()
         self.assertEqual(self.exit_cleanly(ctl, "exit"), [])

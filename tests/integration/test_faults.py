@@ -3,10 +3,11 @@
 
 import os
 import signal
+import threading
 import time
 import unittest
 
-from harness import ANSWER, GONE, MARGIN, PROMPT, SELF_END, MqTestCase, descendants
+from harness import ANSWER, EXIT, GONE, MARGIN, PROMPT, SELF_END, MqTestCase, descendants
 
 TIMEOUT_MS = 2000           # --timeout for the tests where answers must come "at once"
 FAST = PROMPT               # "at once": well under TIMEOUT_MS
@@ -152,6 +153,32 @@ class ControlDeathTest(MqTestCase):
         self.assertEqual(ctl.rest(), ["Error:1: Node is unavailable"])
         self.assertEqual(ctl.wait_exit(), 0)
         self.assertLess(time.monotonic() - start, timeout / 1000.0 + MARGIN + 1.0)
+        self.assert_gone(everything, GONE)
+
+    def test_sigterm_while_an_exec_line_is_half_read(self):
+        """SIGTERM in the middle of an exec's line: the exec gets what was read and answers
+        (here, too few numbers) instead of waiting for the rest; then everything ends."""
+        ctl = self.start_tree()
+        p1 = self.create(ctl, 1, -1)
+        reached, hold = threading.Event(), threading.Event()
+        self.addCleanup(hold.set)
+        chunk = (" " + " ".join(["7"] * 5000)).encode()
+
+        def stream():
+            yield b"exec 1 1000000"
+            for _ in range(100):        # 1 MB: more than a pipe holds, so most of it is read
+                yield chunk
+            reached.set()
+            hold.wait(EXIT)
+            yield b"\n"
+        ctl.send_raw(stream())
+        self.assertTrue(reached.wait(ANSWER), "the line was not taken")
+        everything = descendants([ctl.pid]) | {p1}
+        ctl.signal(signal.SIGTERM)
+        rest = ctl.rest()
+        self.assertEqual(len(rest), 1, "answers after SIGTERM: %r" % rest)
+        self.assertRegex(rest[0], r"Error:1: Expected 1000000 numbers, got [0-9]+")
+        self.assertEqual(ctl.wait_exit(), 0)
         self.assert_gone(everything, GONE)
 
 

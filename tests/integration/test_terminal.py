@@ -1,5 +1,6 @@
 """The control node on a terminal and off it (SPEC section 1: prompt and banner only on a
-terminal and without -q; section 2: Ctrl-C at the prompt, end of input)."""
+terminal and without -q, standard input deciding, whatever stdout is; section 2: Ctrl-C at the
+prompt, end of input)."""
 
 import re
 import unittest
@@ -10,7 +11,7 @@ PROMPT_RE = re.compile(r"> ")
 PID_SHOWN = re.compile(r"Ok: ([0-9]+)\n")
 
 
-class TerminalTest(MqTestCase):
+class TerminalCase(MqTestCase):
 
     def created_on_screen(self, term, node_id):
         pid = int(term.expect(PID_SHOWN).group(1))
@@ -24,6 +25,9 @@ class TerminalTest(MqTestCase):
         term.type(keys)
         self.assertEqual(term.wait_exit(), 0, "exit status; screen: %r" % term.text()[-400:])
         self.assert_gone(self.tracker.pids(owner=term.pid), 1.0)
+
+
+class TerminalTest(TerminalCase):
 
     def test_prompt_and_commands_on_a_terminal(self):
         term = self.start_terminal("-t", "tree", "-e", "sum")
@@ -92,6 +96,45 @@ class TerminalTest(MqTestCase):
         term.type("ping 1\r")
         term.expect(r"Ok: 1\n")
         self.finish(term, "\x04")
+
+
+class TerminalWithStdoutRedirectedTest(TerminalCase):
+    """Standard input decides interactivity: on a terminal with stdout on a pipe (`mqtree |
+    tee log`, `mqtree > out`), commands run and their answers go to the pipe only, while the
+    banner, the prompt and the echo of what is typed stay on the terminal."""
+
+    def start_session(self):
+        term = self.start_terminal("-t", "tree", "-e", "sum", piped=True)
+        term.expect(r"Type 'help' for the commands\.")    # the banner, on the terminal
+        term.expect(PROMPT_RE)
+        term.type("create 1 -1\r")
+        pid = int(term.piped_expect(PID_SHOWN).group(1))
+        self.record(pid, "node 1", term)
+        self.assert_node_process(pid)
+        term.type("exec 1 2 3 4\r")
+        term.piped_expect(r"Ok:1: 7\n")
+        term.expect(r"exec 1 2 3 4")        # echoed on the terminal
+        term.expect(PROMPT_RE)              # and asked for the next line there
+        return term, pid
+
+    def check_end(self, term, pid, keys):
+        self.finish(term, keys)
+        self.assertEqual(term.piped_text(), "Ok: %d\nOk:1: 7\n" % pid,
+                         "stdout must hold the answers only (no banner, prompt or echo)")
+        self.assertNotIn("Ok", term.text(), "answers shown on the terminal too")
+
+    def test_exit(self):
+        term, pid = self.start_session()
+        self.check_end(term, pid, "exit\r")
+
+    def test_ctrl_c_drops_the_line_and_ctrl_d_ends(self):
+        term, pid = self.start_session()
+        term.type("bogus")
+        term.expect(r"bogus")
+        term.type("\x03")
+        term.expect(PROMPT_RE)
+        self.assertIsNone(term.proc.poll(), "Ctrl-C at the prompt ended the control node")
+        self.check_end(term, pid, "\x04")
 
 
 class PipeTest(MqTestCase):
