@@ -251,6 +251,14 @@ static void test_list_insertion(void **state)
 	requests_create(fx.rq, 3, 1);	/* 1 -> 3 -> 2 */
 	settle();
 	exec_on(2, " 1 6");	/* held until 2 has moved */
+	/* an insertion fences the new node and the chain it takes over, nothing above */
+	assert_true(waits_at(2));
+	assert_true(waits_at(3));
+	assert_false(waits_at(1));
+	assert_true(requests_waits(fx.rq, RQ_CREATE, 4, 2));	/* below the chain */
+	assert_true(requests_waits(fx.rq, RQ_CREATE, 4, 1));	/* takes over 3 -> 2 */
+	assert_true(requests_waits(fx.rq, RQ_CREATE, 2, TOPO_ROOT));
+	assert_false(requests_waits(fx.rq, RQ_CREATE, 4, TOPO_ROOT));	/* a chain of its own */
 	const struct sent *c = last_sent(OP_CREATE);
 	assert_path(c, 1, 1);
 	spawned(c, 3);
@@ -270,6 +278,47 @@ static void test_list_insertion(void **state)
 	assert_path(e, 3, 1, 3, 2);
 	answer(e, REP_OK, "6");
 	assert_string_equal(printed(), "Ok:2: 6\n");
+	assert_false(waits_at(2));
+	assert_false(requests_waits(fx.rq, RQ_CREATE, 4, 1));
+	fx_stop();
+}
+
+/* list: an insertion right above one under way takes over the chain that one is moving, so
+ * it waits; one above that, which moves nothing fenced, need not. */
+static void test_insertions_next_to_each_other(void **state)
+{
+	(void)state;
+	fx_start(TOPO_LIST);
+	up(1, TOPO_ROOT);
+	up(2, 1);
+	up(3, 2);
+	requests_create(fx.rq, 4, 2);	/* 1 -> 2 -> 4 -> 3 */
+	settle();
+	assert_false(waits_at(2));
+	assert_true(requests_waits(fx.rq, RQ_CREATE, 5, 1));	/* 1 -> 5 -> 2 -> 4 ... */
+	assert_true(requests_waits(fx.rq, RQ_CREATE, 5, 2));
+	assert_false(requests_waits(fx.rq, RQ_EXEC, 1, 0));
+	fx_stop();
+}
+
+/* A node ended by kill is forgotten by its parent at once: the id is free there for the
+ * next create, which goes down the same path after it. */
+static void test_kill_tells_the_parent(void **state)
+{
+	(void)state;
+	fx_start(TOPO_TREE);
+	up(1, TOPO_ROOT);
+	up(2, 1);
+	requests_kill(fx.rq, 2);
+	settle();
+	assert_string_equal(printed(), "Ok\n");
+	const struct sent *a = last_sent(OP_ABORT);
+	assert_non_null(a);
+	assert_path(a, 1, 1);
+	assert_false(requests_waits(fx.rq, RQ_CREATE, 2, 1));
+	requests_create(fx.rq, 2, 1);
+	settle();
+	assert_path(last_sent(OP_CREATE), 1, 1);
 	fx_stop();
 }
 
@@ -340,6 +389,8 @@ int main(void)
 		cmocka_unit_test(test_move_waits_for_answers_in_flight),
 		cmocka_unit_test(test_move_to_lost_parent),
 		cmocka_unit_test(test_list_insertion),
+		cmocka_unit_test(test_kill_tells_the_parent),
+		cmocka_unit_test(test_insertions_next_to_each_other),
 		cmocka_unit_test(test_silent_node_times_out),
 		cmocka_unit_test(test_pingall),
 	};
