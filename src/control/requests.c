@@ -460,6 +460,7 @@ void requests_destroy(struct requests **rqp)
 		return;
 	reqlist_free(&rq->l);
 	buf_free(&rq->doomed);
+	buf_free(&rq->dying);
 	free(rq);
 	*rqp = NULL;
 }

@@ -74,8 +74,22 @@ static bool subtree_fenced(struct requests *rq, int32_t id)
 	return any;
 }
 
+/* A process of id that was started here is ended and not yet reaped. */
+static bool dying(struct requests *rq, int32_t id)
+{
+	for (size_t off = 0; off < rq->dying.len; off += 2 * sizeof(int32_t)) {
+		int32_t e;
+		memcpy(&e, rq->dying.data + off, sizeof e);
+		if (e == id)
+			return true;
+	}
+	return false;
+}
+
 bool requests_waits(struct requests *rq, enum requests_cmd cmd, int32_t id, int64_t parent)
 {
+	if (cmd == RQ_CREATE && dying(rq, id))
+		return true;
 	if (!rq->reshaping)
 		return false;
 	enum topo_kind kind = topo_get_kind(rq->topo);

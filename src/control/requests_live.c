@@ -110,6 +110,16 @@ void requests_on_exit(struct requests *rq, pid_t pid, const char *why)
 	/* One of the depth-1 nodes started here, or an orphan whose starter is gone: as a
 	 * subreaper this process is then its parent. */
 	struct find_pid f = { pid, NULL };
+	for (size_t off = 0; off < rq->dying.len; off += 2 * sizeof(int32_t)) {
+		int32_t e[2];
+		memcpy(e, rq->dying.data + off, sizeof e);
+		if (e[1] == pid) {	/* ended by us: its id is free on our link */
+			memmove(rq->dying.data + off, rq->dying.data + off + sizeof e,
+				rq->dying.len - off - sizeof e);
+			rq->dying.len -= sizeof e;
+			return;
+		}
+	}
 	requests_walk(rq, TOPO_ROOT, match_pid, &f);
 	struct topo_node *n = f.found;
 	if (!n)

@@ -82,12 +82,26 @@ static void forget_at_parent(struct requests *rq, int32_t id, int32_t parent)
 	free(path);
 }
 
+/* Until the process started here is reaped, its connection may still hold its id on the
+ * control node's link, and a new node of that id would be turned away there. */
+static void note_dying(struct topo_node *n, void *arg)
+{
+	struct requests *rq = arg;
+	struct nodeq *q = n->user;
+	int32_t e[2] = { n->id, n->pid };
+	if (q && q->spawner == TOPO_ROOT && n->pid && n->state != NODE_LOST &&
+	    buf_append(&rq->dying, e, sizeof e) < 0)
+		log_fatal("out of memory");
+}
+
 static void remove_subtree(struct requests *rq, int32_t id, enum fate fate)
 {
 	struct walk w = { rq, fate };
 	struct topo_node *n = topo_get(rq->topo, id);
 	int32_t parent = n ? n->parent : TOPO_NONE;
 	bool reachable = n && n->state != NODE_LOST;
+	if (fate == KILLED)
+		requests_walk(rq, id, note_dying, rq);
 	requests_walk(rq, id, requests_lose_one, &w);
 	requests_walk(rq, id, kill_one, rq);
 	if (fate == KILLED && reachable)

@@ -302,7 +302,8 @@ static void test_insertions_next_to_each_other(void **state)
 }
 
 /* A node ended by kill is forgotten by its parent at once: the id is free there for the
- * next create, which goes down the same path after it. */
+ * next create, which goes down the same path after it. At depth 1 the id is free once the
+ * process is reaped. */
 static void test_kill_tells_the_parent(void **state)
 {
 	(void)state;
@@ -319,6 +320,13 @@ static void test_kill_tells_the_parent(void **state)
 	requests_create(fx.rq, 2, 1);
 	settle();
 	assert_path(last_sent(OP_CREATE), 1, 1);
+	/* a node started here holds its id on our own link until it is reaped */
+	requests_kill(fx.rq, 1);
+	settle();
+	assert_true(requests_waits(fx.rq, RQ_CREATE, 1, TOPO_ROOT));
+	assert_false(requests_waits(fx.rq, RQ_CREATE, 3, TOPO_ROOT));
+	requests_on_exit(fx.rq, FAKE_PID(1), "killed");
+	assert_false(requests_waits(fx.rq, RQ_CREATE, 1, TOPO_ROOT));
 	fx_stop();
 }
 
