@@ -110,6 +110,11 @@ static void print(void *arg, uint64_t tag, const char *line, size_t len)
 	output_answer(&c->out, tag, line, len);
 }
 
+static bool linked(void *arg, int32_t id)
+{
+	return downlink_probe(&((struct control *)arg)->down, id) == 0;
+}
+
 static void move_remove(void *arg, uint32_t req, int32_t id)
 {
 	struct control *c = arg;
@@ -410,23 +415,15 @@ static void on_signals(struct control *c)
 static int wire(struct control *c)
 {
 	const struct control_options *o = c->opt;
-	const struct requests_ops requests_ops = {send_down, spawn,	  kill_node,  print,
-						  now_ms,    move_remove, move_adopt, c};
+	const struct requests_ops requests_ops = { send_down,  spawn,	   kill_node, print, now_ms,
+						   move_remove, move_adopt, linked,    c };
 	const struct moves_ops moves_ops = {send_down, now_ms, kill_node, new_id,
 					    in_flight, hold,   release,	  adopt_from,
 					    answer,    lost,   c};
-	const struct commands_ops commands_ops = {cmd_create,
-						  cmd_ping,
-						  cmd_pingall,
-						  cmd_kill,
-						  cmd_remove,
-						  cmd_exec_begin,
-						  cmd_exec_feed,
-						  cmd_waits,
-						  cmd_heartbit,
-						  cmd_tag,
-						  cmd_quit,
-						  c};
+	const struct commands_ops commands_ops = { cmd_create,	 cmd_ping,     cmd_pingall, cmd_kill,
+						   cmd_remove,	 cmd_exec_begin, cmd_exec_feed,
+						   cmd_waits,	 cmd_heartbit, cmd_tag,	    cmd_quit,
+						   c };
 	const struct console_ops con_ops = { con_line, con_waits, con_feed, con_end, con_can_feed,
 					     cmd_quit, c };
 	struct buf banner = { 0 };

@@ -74,14 +74,21 @@ static bool subtree_fenced(struct requests *rq, int32_t id)
 	return any;
 }
 
-/* A process of id that was started here is ended and not yet reaped. */
+/* A process of id that was started here is ended, and not yet reaped or its link not yet
+ * seen closed. */
 static bool dying(struct requests *rq, int32_t id)
 {
-	for (size_t off = 0; off < rq->dying.len; off += 2 * sizeof(int32_t)) {
-		int32_t e;
-		memcpy(&e, rq->dying.data + off, sizeof e);
-		if (e == id)
+	for (size_t off = 0; off < rq->dying.len; off += 3 * sizeof(int32_t)) {
+		int32_t e[3];
+		memcpy(e, rq->dying.data + off, sizeof e);
+		if (e[0] != id)
+			continue;
+		if (!e[2] || rq->ops.linked(rq->ops.arg, id))
 			return true;
+		memmove(rq->dying.data + off, rq->dying.data + off + sizeof e,
+			rq->dying.len - off - sizeof e);
+		rq->dying.len -= sizeof e;
+		return false;
 	}
 	return false;
 }

@@ -26,8 +26,9 @@ struct requests {
 	int walking;		/* tree walks under way: nodes are taken out after them */
 	size_t reshaping;	/* removes and kills given and not answered */
 	unsigned long dropped;	/* messages dropped: not from where they claim to be */
-	struct buf dying;	/* (i32 id, i32 pid): nodes started here and ended by pid, not
-				 * yet reaped: a new node of that id waits (requests_waits) */
+	struct buf dying;	/* (i32 id, i32 pid, i32 reaped): nodes started here and ended
+				 * by pid whose id may still be held on the link: a new node of
+				 * that id waits (requests_waits) */
 };
 
 /* Why a subtree's requests are answered. */

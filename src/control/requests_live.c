@@ -110,13 +110,12 @@ void requests_on_exit(struct requests *rq, pid_t pid, const char *why)
 	/* One of the depth-1 nodes started here, or an orphan whose starter is gone: as a
 	 * subreaper this process is then its parent. */
 	struct find_pid f = { pid, NULL };
-	for (size_t off = 0; off < rq->dying.len; off += 2 * sizeof(int32_t)) {
-		int32_t e[2];
+	for (size_t off = 0; off < rq->dying.len; off += 3 * sizeof(int32_t)) {
+		int32_t e[3];
 		memcpy(e, rq->dying.data + off, sizeof e);
-		if (e[1] == pid) {	/* ended by us: its id is free on our link */
-			memmove(rq->dying.data + off, rq->dying.data + off + sizeof e,
-				rq->dying.len - off - sizeof e);
-			rq->dying.len -= sizeof e;
+		if (e[1] == pid && !e[2]) {	/* ended by us: its link closes now */
+			e[2] = 1;
+			memcpy(rq->dying.data + off, e, sizeof e);
 			return;
 		}
 	}
@@ -209,5 +208,7 @@ int64_t requests_next_wake(struct requests *rq)
 		TAILQ_FIRST(&rq->l.deadlines) ? TAILQ_FIRST(&rq->l.deadlines)->deadline : INT64_MAX;
 	if (!TAILQ_EMPTY(&rq->l.busy) && rq->next_tick == INT64_MAX)
 		rq->next_tick = requests_now(rq) + tick_period(rq);
+	if (rq->dying.len)	/* until the links of ended nodes are seen closed */
+		wake = requests_now(rq) + 5 < wake ? requests_now(rq) + 5 : wake;
 	return rq->next_tick < wake ? rq->next_tick : wake;
 }

@@ -2,6 +2,7 @@
 #ifndef MQTREE_RQ_OPS_H
 #define MQTREE_RQ_OPS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -27,6 +28,9 @@ struct requests_ops {
 	void (*move_remove)(void *arg, uint32_t req, int32_t id);
 	void (*move_adopt)(void *arg, uint32_t req, int32_t id, int32_t child, int32_t from,
 			   struct buf *held);
+	/* Whether a message to depth-1 node id would be taken on the link: a process that has
+	 * ended may hold its id there a moment longer. */
+	bool (*linked)(void *arg, int32_t id);
 	void *arg;
 };
 

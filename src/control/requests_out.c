@@ -88,7 +88,7 @@ static void note_dying(struct topo_node *n, void *arg)
 {
 	struct requests *rq = arg;
 	struct nodeq *q = n->user;
-	int32_t e[2] = { n->id, n->pid };
+	int32_t e[3] = { n->id, n->pid, 0 };
 	if (q && q->spawner == TOPO_ROOT && n->pid && n->state != NODE_LOST &&
 	    buf_append(&rq->dying, e, sizeof e) < 0)
 		log_fatal("out of memory");

@@ -96,10 +96,21 @@ static void settle(void)
 	} while (moves_start(fx.mv));
 }
 
+/* The links of ended nodes: still held (true) until a test says. */
+static bool fake_link_held;
+
+static bool fake_linked(void *arg, int32_t id)
+{
+	(void)arg;
+	(void)id;
+	return fake_link_held;
+}
+
 static void fx_start(enum topo_kind kind)
 {
 	static const struct requests_ops requests_ops = {
-		fake_send, fake_spawn, fake_kill, fake_print, fake_now, to_remove, to_adopt, NULL};
+		fake_send, fake_spawn, fake_kill, fake_print, fake_now, to_remove, to_adopt,
+		fake_linked, NULL};
 	static const struct moves_ops moves_ops = { fake_send, fake_now, fake_kill, to_new_id,
 					      to_in_flight, to_hold, to_release, to_adopt_from,
 					      to_answer, to_lost, NULL };

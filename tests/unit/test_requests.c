@@ -320,12 +320,19 @@ static void test_kill_tells_the_parent(void **state)
 	requests_create(fx.rq, 2, 1);
 	settle();
 	assert_path(last_sent(OP_CREATE), 1, 1);
+	spawned(last_sent(OP_CREATE), 2);
+	hello(1, 2);
+	assert_string_equal(printed(), "Ok: 100002\n");
 	/* a node started here holds its id on our own link until it is reaped */
 	requests_kill(fx.rq, 1);
 	settle();
+	assert_string_equal(printed(), "Ok\n");
 	assert_true(requests_waits(fx.rq, RQ_CREATE, 1, TOPO_ROOT));
 	assert_false(requests_waits(fx.rq, RQ_CREATE, 3, TOPO_ROOT));
+	fake_link_held = true;
 	requests_on_exit(fx.rq, FAKE_PID(1), "killed");
+	assert_true(requests_waits(fx.rq, RQ_CREATE, 1, TOPO_ROOT));	/* reaped, link open */
+	fake_link_held = false;
 	assert_false(requests_waits(fx.rq, RQ_CREATE, 1, TOPO_ROOT));
 	fx_stop();
 }
