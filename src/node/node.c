@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -130,6 +131,11 @@ static void do_create(struct node *n, const struct msg *m)
 	}
 	if (old)	/* moved away and gone, or expected and never came */
 		child_remove(n, old);
+	/* A child the control node ended is forgotten at once (OP_ABORT), but its connection
+	 * may hold the id on our link a moment longer, and a new child of that id would be
+	 * turned away there: wait for it to close (a few ms at most, in this case only). */
+	for (int i = 0; i < 200 && downlink_probe(&n->down, id) == 0; i++)
+		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
 	if (!proc_fd_room(n->nchildren)) {	/* its link needs a descriptor here */
 		snprintf(text, sizeof text, "Cannot start node: %s", strerror(EMFILE));
 		reply(n, m->req, REP_ERR, text);
