@@ -81,6 +81,8 @@ void requests_on_lost(struct requests *rq, int32_t id, pid_t pid)
 	struct topo_node *n = topo_get(rq->topo, id);
 	if (!n || n->state == NODE_LOST || (pid && n->pid != pid))
 		return;	/* stale news of a node taken out (and maybe created again) */
+	if (!pid && !n->pid && n->state == NODE_PENDING)
+		return;	/* nobody has started it yet: news of a node of that id before it */
 	log_debug("node %d lost", (int)id);
 	struct walk w = { rq, LOST };
 	requests_walk(rq, id, requests_lose_one, &w);

@@ -337,6 +337,24 @@ static void test_kill_tells_the_parent(void **state)
 	fx_stop();
 }
 
+/* News without a pid of a node nobody has started yet is about an earlier node of that id
+ * (its parent failing to reach the one just ended): the new node's create goes on. */
+static void test_stale_loss_of_a_node_not_started(void **state)
+{
+	(void)state;
+	fx_start(TOPO_TREE);
+	up(1, TOPO_ROOT);
+	requests_create(fx.rq, 2, 1);
+	settle();
+	requests_on_lost(fx.rq, 2, 0);
+	settle();
+	assert_string_equal(printed(), "");
+	spawned(last_sent(OP_CREATE), 2);
+	hello(1, 2);
+	assert_string_equal(printed(), "Ok: 100002\n");
+	fx_stop();
+}
+
 /* A node that stops answering fails its started execs after --timeout, probed at half of
  * it; one that answers probes is busy, not lost. */
 static void test_silent_node_times_out(void **state)
@@ -405,6 +423,7 @@ int main(void)
 		cmocka_unit_test(test_move_to_lost_parent),
 		cmocka_unit_test(test_list_insertion),
 		cmocka_unit_test(test_kill_tells_the_parent),
+		cmocka_unit_test(test_stale_loss_of_a_node_not_started),
 		cmocka_unit_test(test_insertions_next_to_each_other),
 		cmocka_unit_test(test_silent_node_times_out),
 		cmocka_unit_test(test_pingall),
