@@ -49,6 +49,7 @@ struct control {
 
 	bool exiting;		/* no more input; answers still due are awaited */
 	bool exit_now;		/* a second signal: they are not awaited any more */
+	int64_t exit_deadline;	/* --timeout after exit: what is not a create is failed then */
 };
 
 /* What an event decided, carried out: nodes taken out, creates admitted, moves started. */
@@ -60,14 +61,14 @@ static void settle(struct control *c)
 	} while (moves_start(c->moves));
 }
 
-/* Every request still pending is awaited until its own end: its answer, its node found lost
- * or silent for --timeout, a create's hello window. A fixed wait would call a live node
- * unavailable. */
+/* The answers due are awaited --timeout; a create (whose node may be starting on a slow
+ * machine) until its own hello window ends. */
 static void begin_exit(struct control *c)
 {
 	if (c->exiting)
 		return;
 	c->exiting = true;
+	c->exit_deadline = clock_ms() + c->opt->timeout_ms;
 	console_stop(c->con);
 }
 
@@ -529,7 +530,7 @@ static int64_t next_wake(struct control *c)
 {
 	int64_t wake = requests_next_wake(c->rq);
 	int64_t other[] = { downlink_next_probe(&c->down), heartbit_next(c->hb),
-			    moves_next_wake(c->moves) };
+			    moves_next_wake(c->moves), c->exiting ? c->exit_deadline : INT64_MAX };
 	for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
 		if (other[i] < wake)
 			wake = other[i];
@@ -559,8 +560,13 @@ int control_run(const struct control_options *opt)
 	console_start(c->con);
 	for (;;) {
 		int64_t now = clock_ms();
+		if (c->exiting && now >= c->exit_deadline) {
+			requests_fail_all(c->rq, false);
+			settle(c);
+			c->exit_deadline = INT64_MAX;
+		}
 		if (c->exiting && (requests_pending(c->rq) == 0 || c->exit_now)) {
-			requests_fail_all(c->rq);
+			requests_fail_all(c->rq, true);
 			settle(c);
 			break;
 		}

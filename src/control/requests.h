@@ -101,8 +101,9 @@ int64_t requests_next_wake(struct requests *rq);
 void requests_reap(struct requests *rq);
 /* Requests still waiting for an answer. */
 size_t requests_pending(struct requests *rq);
-/* Answers every pending request as unavailable (exit after its wait). */
-void requests_fail_all(struct requests *rq);
+/* Answers every pending request as unavailable (exit after its wait); creates too, or (the
+ * wait of --timeout is over) not: they have their own window. */
+void requests_fail_all(struct requests *rq, bool creates);
 /* Ends every node by pid and empties the tree. */
 void requests_kill_all(struct requests *rq);
 

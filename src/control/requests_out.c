@@ -142,22 +142,31 @@ void requests_settle(struct requests *rq)
 	}
 }
 
+struct fail_walk {
+	struct requests *rq;
+	bool creates;
+};
+
 static void fail_req(struct req *r, void *arg)
 {
-	requests_finish_unavailable(arg, r);
+	struct fail_walk *w = arg;
+	if (w->creates || r->kind != RK_CREATE)
+		requests_finish_unavailable(w->rq, r);
 }
 
 static void fail_one(struct topo_node *n, void *arg)
 {
+	struct fail_walk *w = arg;
 	if (n->user)
-		requests_queue_each(arg, n->user, fail_req, arg);
+		requests_queue_each(w->rq, n->user, fail_req, w);
 }
 
-void requests_fail_all(struct requests *rq)
+void requests_fail_all(struct requests *rq, bool creates)
 {
-	requests_walk_sorted(rq, fail_one, rq);
-	struct req *r;	/* what is not queued: depth-1 creates, probes */
-	while ((r = reqlist_any(&rq->l)))
+	struct fail_walk w = { rq, creates };
+	requests_walk_sorted(rq, fail_one, &w);
+	struct req *r;	/* what is not queued: depth-1 creates, probes (both end by a deadline) */
+	while (creates && (r = reqlist_any(&rq->l)))
 		requests_finish_unavailable(rq, r);
 }
 

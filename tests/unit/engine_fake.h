@@ -129,7 +129,7 @@ static void fx_start(enum topo_kind kind)
 
 static void fx_stop(void)
 {
-	requests_fail_all(fx.rq);
+	requests_fail_all(fx.rq, true);
 	settle();
 	requests_kill_all(fx.rq);
 	requests_reap(fx.rq);
