@@ -74,28 +74,27 @@ static bool subtree_fenced(struct requests *rq, int32_t id)
 	return any;
 }
 
-/* A process of id that was started here is ended, and not yet reaped or its link not yet
- * seen closed. */
-static bool dying(struct requests *rq, int32_t id)
+bool requests_dying(struct requests *rq, int32_t id)
 {
-	for (size_t off = 0; off < rq->dying.len; off += 3 * sizeof(int32_t)) {
-		int32_t e[3];
-		memcpy(e, rq->dying.data + off, sizeof e);
-		if (e[0] != id)
+	bool open = false;
+	for (size_t off = 0; off < rq->dying.len;) {
+		int32_t e;
+		memcpy(&e, rq->dying.data + off, sizeof e);
+		if (rq->ops.linked(rq->ops.arg, e)) {
+			open = open || id == TOPO_NONE || e == id;
+			off += sizeof e;
 			continue;
-		if (!e[2] || rq->ops.linked(rq->ops.arg, id))
-			return true;
+		}
 		memmove(rq->dying.data + off, rq->dying.data + off + sizeof e,
 			rq->dying.len - off - sizeof e);
 		rq->dying.len -= sizeof e;
-		return false;
 	}
-	return false;
+	return open;
 }
 
 bool requests_waits(struct requests *rq, enum requests_cmd cmd, int32_t id, int64_t parent)
 {
-	if (cmd == RQ_CREATE && dying(rq, id))
+	if (cmd == RQ_CREATE && rq->dying.len && requests_dying(rq, id))
 		return true;
 	if (!rq->reshaping)
 		return false;

@@ -26,9 +26,9 @@ struct requests {
 	int walking;		/* tree walks under way: nodes are taken out after them */
 	size_t reshaping;	/* removes and kills given and not answered */
 	unsigned long dropped;	/* messages dropped: not from where they claim to be */
-	struct buf dying;	/* (i32 id, i32 pid, i32 reaped): nodes started here and ended
-				 * by pid whose id may still be held on the link: a new node of
-				 * that id waits (requests_waits) */
+	struct buf dying;	/* i32 ids of depth-1 nodes ended by pid whose connection may
+				 * still hold the id on our link: a new node of that id waits
+				 * (requests_waits) */
 };
 
 /* Why a subtree's requests are answered. */
@@ -95,6 +95,9 @@ void requests_pump_reshapes_above(struct requests *rq, int32_t id);
  * answered. */
 void requests_fence(struct requests *rq, struct req *r, int32_t id, bool subtree);
 void requests_unfence(struct requests *rq, struct req *r);
+/* Forgets the ended depth-1 nodes whose connection is closed now; whether one of id (or any,
+ * for TOPO_NONE) is still open. */
+bool requests_dying(struct requests *rq, int32_t id);
 /* Something given before r is still unanswered in its node's subtree (a kill waits). */
 bool requests_subtree_busy(struct requests *rq, struct req *r);
 /* Marks a node of a lost subtree (arg: struct walk) and answers what waits there. */

@@ -112,15 +112,6 @@ void requests_on_exit(struct requests *rq, pid_t pid, const char *why)
 	/* One of the depth-1 nodes started here, or an orphan whose starter is gone: as a
 	 * subreaper this process is then its parent. */
 	struct find_pid f = { pid, NULL };
-	for (size_t off = 0; off < rq->dying.len; off += 3 * sizeof(int32_t)) {
-		int32_t e[3];
-		memcpy(e, rq->dying.data + off, sizeof e);
-		if (e[1] == pid && !e[2]) {	/* ended by us: its link closes now */
-			e[2] = 1;
-			memcpy(rq->dying.data + off, e, sizeof e);
-			return;
-		}
-	}
 	requests_walk(rq, TOPO_ROOT, match_pid, &f);
 	struct topo_node *n = f.found;
 	if (!n)
@@ -187,6 +178,8 @@ static void check_busy(struct requests *rq, struct nodeq *q, int64_t now)
 
 void requests_tick(struct requests *rq, int64_t now)
 {
+	if (rq->dying.len)
+		requests_dying(rq, TOPO_NONE);
 	while (TAILQ_FIRST(&rq->l.deadlines) && TAILQ_FIRST(&rq->l.deadlines)->deadline <= now) {
 		struct req *r = TAILQ_FIRST(&rq->l.deadlines);
 		struct topo_node *n = topo_get(rq->topo, r->node);

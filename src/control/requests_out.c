@@ -82,15 +82,12 @@ static void forget_at_parent(struct requests *rq, int32_t id, int32_t parent)
 	free(path);
 }
 
-/* Until the process started here is reaped, its connection may still hold its id on the
- * control node's link, and a new node of that id would be turned away there. */
+/* Until a depth-1 node's process has ended and its connection closed, the connection holds
+ * its id on the control node's link, and a new node of that id would be turned away there. */
 static void note_dying(struct topo_node *n, void *arg)
 {
 	struct requests *rq = arg;
-	struct nodeq *q = n->user;
-	int32_t e[3] = { n->id, n->pid, 0 };
-	if (q && q->spawner == TOPO_ROOT && n->pid && n->state != NODE_LOST &&
-	    buf_append(&rq->dying, e, sizeof e) < 0)
+	if (n->parent == TOPO_ROOT && buf_append(&rq->dying, &n->id, sizeof n->id) < 0)
 		log_fatal("out of memory");
 }
 

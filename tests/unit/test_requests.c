@@ -303,7 +303,7 @@ static void test_insertions_next_to_each_other(void **state)
 
 /* A node ended by kill is forgotten by its parent at once: the id is free there for the
  * next create, which goes down the same path after it. At depth 1 the id is free once the
- * process is reaped. */
+ * connection is seen closed. */
 static void test_kill_tells_the_parent(void **state)
 {
 	(void)state;
@@ -323,13 +323,13 @@ static void test_kill_tells_the_parent(void **state)
 	spawned(last_sent(OP_CREATE), 2);
 	hello(1, 2);
 	assert_string_equal(printed(), "Ok: 100002\n");
-	/* a node started here holds its id on our own link until it is reaped */
+	/* a depth-1 node holds its id on our own link until its connection closes */
+	fake_link_held = true;
 	requests_kill(fx.rq, 1);
 	settle();
 	assert_string_equal(printed(), "Ok\n");
 	assert_true(requests_waits(fx.rq, RQ_CREATE, 1, TOPO_ROOT));
 	assert_false(requests_waits(fx.rq, RQ_CREATE, 3, TOPO_ROOT));
-	fake_link_held = true;
 	requests_on_exit(fx.rq, FAKE_PID(1), "killed");
 	assert_true(requests_waits(fx.rq, RQ_CREATE, 1, TOPO_ROOT));	/* reaped, link open */
 	fake_link_held = false;
