@@ -117,6 +117,16 @@ static void set_period(struct node *n, int32_t ms)
 			proto_send_period(n->down.sock, n->children[i].id, n->beats.ms);
 }
 
+/* A child the control node ended is forgotten at once (OP_ABORT), and one that moved away is
+ * no longer ours, but its old connection may hold the id on our link a moment longer, and a
+ * new connection with that id would be turned away there: wait for it to close (a few ms at
+ * most, and only in this case). */
+static void wait_id_free(struct node *n, int32_t id)
+{
+	for (int i = 0; i < 200 && downlink_probe(&n->down, id) == 0; i++)
+		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+}
+
 static void do_create(struct node *n, const struct msg *m)
 {
 	int32_t id;
@@ -131,11 +141,7 @@ static void do_create(struct node *n, const struct msg *m)
 	}
 	if (old)	/* moved away and gone, or expected and never came */
 		child_remove(n, old);
-	/* A child the control node ended is forgotten at once (OP_ABORT), but its connection
-	 * may hold the id on our link a moment longer, and a new child of that id would be
-	 * turned away there: wait for it to close (a few ms at most, in this case only). */
-	for (int i = 0; i < 200 && downlink_probe(&n->down, id) == 0; i++)
-		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+	wait_id_free(n, id);
 	if (!proc_fd_room(n->nchildren)) {	/* its link needs a descriptor here */
 		snprintf(text, sizeof text, "Cannot start node: %s", strerror(EMFILE));
 		reply(n, m->req, REP_ERR, text);
@@ -215,6 +221,7 @@ static void do_expect(struct node *n, const struct msg *m)
 	}
 	if (!c)
 		c = child_add(n, id);
+	wait_id_free(n, id);	/* it may be coming back */
 	c->state = CHILD_EXPECTED;
 	c->pid = pid;
 	reply(n, m->req, REP_OK, NULL);
