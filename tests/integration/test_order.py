@@ -82,6 +82,24 @@ class OrderTest(MqTestCase):
             ctl.expect("Ok")
         self.exit_cleanly(ctl)
 
+    def test_insert_and_remove_in_a_chain_again_and_again(self):
+        # each round moves node 2 under the new node 3 and straight back under 1: its old
+        # connection to 1 may still be open when it comes back
+        ctl = self.start("-t", "list")
+        self.create(ctl, 1)
+        self.create(ctl, 2, 1)
+        lines = []
+        for k in range(25):
+            lines += ["create 3 1", "remove 3", "exec 2 1 %d" % k]
+        ctl.send_lines(lines)
+        for k in range(25):
+            self.assertTrue(PID.fullmatch(ctl.expect(PID).group(0)))
+            ctl.expect("Ok")
+            ctl.expect("Ok:2: %d" % k)
+        ctl.send("pingall")
+        ctl.expect("Ok: -1")
+        self.exit_cleanly(ctl)
+
     def test_a_kill_waiting_for_an_exec_stalls_nothing_beside_it(self):
         # node 2 is stopped: its exec is answered only after --timeout, and kill 1 waits for
         # it; meanwhile commands beside node 1 are answered at once
