@@ -215,7 +215,10 @@ static void do_expect(struct node *n, const struct msg *m)
 	if (proto_read_expect(m, &id, &pid) < 0)
 		return;
 	struct child *c = child_find(n, id);
-	if (c && (c->state == CHILD_UP || c->state == CHILD_SPAWNED)) {
+	/* The same process, moved away and now coming back before its BYE got here: its BYE
+	 * finds it expected and is ignored. */
+	bool back = c && c->state == CHILD_UP && c->pid == pid;
+	if (c && !back && (c->state == CHILD_UP || c->state == CHILD_SPAWNED)) {
 		reply(n, m->req, REP_ERR, "Already a child here");
 		return;
 	}
