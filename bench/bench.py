@@ -529,7 +529,7 @@ class Server:
                            stdout=subprocess.PIPE, bufsize=0)
         self.reader = LineReader(self.p.stdout.fileno(), label)
         self.endpoint = self.reader.line(10, "endpoint")
-        if not self.endpoint.startswith("tcp://127.0.0.1:"):
+        if not self.endpoint.startswith(("ipc://", "tcp://127.0.0.1:")):
             raise BenchError(f"{label}: odd endpoint {self.endpoint!r}")
 
     def close(self):

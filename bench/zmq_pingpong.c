@@ -2,7 +2,8 @@
  *
  * Every figure mqtree is measured against comes from here, measured in the same run:
  *
- *   server                        ROUTER on tcp://127.0.0.1:*, echoes every message back
+ *   server                        ROUTER on ipc:// (as mqtree's local links; PINGPONG_BIND
+ *                                 chooses another), echoes every message back
  *   relay ENDPOINT                ROUTER (front, bound) <-> DEALER (back, to ENDPOINT):
  *                                 one extra hop, forwarding like a tree node does
  *   client ENDPOINT COUNT WARMUP [SIZE]
@@ -83,14 +84,17 @@ static void *new_socket(void *ctx, int type)
 	return s;
 }
 
-/* A ROUTER bound to a kernel-chosen port on the loopback; its endpoint goes to ep. */
+/* A ROUTER on the transport mqtree's local links use: an ipc:// socket (libzmq picks a new
+ * path), or PINGPONG_BIND from the environment (e.g. tcp://127.0.0.1:*); its endpoint goes
+ * to ep. */
 static void *bound_router(void *ctx, char *ep, size_t size, int mandatory)
 {
 	void *s = new_socket(ctx, ZMQ_ROUTER);
 	int one = 1;
 	if (mandatory)
 		zmq_setsockopt(s, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
-	if (zmq_bind(s, "tcp://127.0.0.1:*") < 0)
+	const char *bind = getenv("PINGPONG_BIND");
+	if (zmq_bind(s, bind && *bind ? bind : "ipc://*") < 0)
 		die("zmq_bind");
 	if (zmq_getsockopt(s, ZMQ_LAST_ENDPOINT, ep, &size) < 0)
 		die("ZMQ_LAST_ENDPOINT");

@@ -36,16 +36,19 @@ int proc_node_program(char *path, size_t size)
 	return len < 0 || (size_t)len >= size ? -1 : 0;
 }
 
-int proc_spawn(const char *prog, int32_t id, const char *parent_endpoint, const char *set,
-	       pid_t *pid)
+int proc_spawn(const struct proc_node *node, pid_t *pid)
 {
 	/* --id first: is_our_node reads it */
-	struct buf a_id = { 0 }, a_parent = { 0 }, a_set = { 0 };
-	if (buf_printf(&a_id, "--id=%d", (int)id) < 0 ||
-	    buf_printf(&a_parent, "--parent=%s", parent_endpoint) < 0 ||
-	    buf_printf(&a_set, "--exec=%s", set) < 0)
+	struct buf a_id = { 0 }, a_parent = { 0 }, a_set = { 0 }, a_dir = { 0 };
+	if (buf_printf(&a_id, "--id=%d", (int)node->id) < 0 ||
+	    buf_printf(&a_parent, "--parent=%s", node->parent) < 0 ||
+	    buf_printf(&a_set, "--exec=%s", node->set) < 0 ||
+	    buf_printf(&a_dir, "--dir=%s", node->dir) < 0)
 		log_fatal("out of memory");
-	char *argv[] = { (char *)prog, a_id.data, a_parent.data, a_set.data, NULL };
+	char *argv[5 + PROC_EXTRA_MAX + 1] = { (char *)node->prog, a_id.data, a_parent.data,
+					       a_set.data, a_dir.data };
+	for (size_t i = 0; node->extra && node->extra[i] && i < PROC_EXTRA_MAX; i++)
+		argv[5 + i] = (char *)node->extra[i];
 
 	posix_spawnattr_t attr;
 	posix_spawn_file_actions_t fa;
@@ -67,12 +70,13 @@ int proc_spawn(const char *prog, int32_t id, const char *parent_endpoint, const 
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 
-	int rc = posix_spawn(pid, prog, &fa, &attr, argv, environ);
+	int rc = posix_spawn(pid, node->prog, &fa, &attr, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	buf_free(&a_id);
 	buf_free(&a_parent);
 	buf_free(&a_set);
+	buf_free(&a_dir);
 	if (rc != 0) {
 		errno = rc;
 		return -1;

@@ -13,12 +13,23 @@
  * up through the current directory or PATH). 0, or -1. */
 int proc_node_program(char *path, size_t size);
 
-/* Starts `prog --id=ID --parent=ENDPOINT --exec=SET` with stdin and stdout on /dev/null (stdout
- * carries only the control node's answers), default signal handling and its own process
- * group (a Ctrl-C at the terminal is for the control node alone). 0 with *pid, or -1 with
- * errno (exec failures included: posix_spawn reports them). */
-int proc_spawn(const char *prog, int32_t id, const char *parent_endpoint, const char *set,
-	       pid_t *pid);
+/* What a compute node is started with. */
+struct proc_node {
+	const char *prog;
+	int32_t id;
+	const char *parent;	/* its parent's endpoint */
+	const char *set;	/* its command set */
+	const char *dir;	/* the instance's run directory on this host (rundir.h) */
+	const char *const *extra;	/* more arguments, NULL-terminated; may be NULL */
+};
+
+#define PROC_EXTRA_MAX 8
+
+/* Starts `prog --id=ID --parent=ENDPOINT --exec=SET --dir=DIR [extra...]` with stdin and
+ * stdout on /dev/null (stdout carries only the control node's answers), default signal
+ * handling and its own process group (a Ctrl-C at the terminal is for the control node
+ * alone). 0 with *pid, or -1 with errno (exec failures included: posix_spawn reports them). */
+int proc_spawn(const struct proc_node *node, pid_t *pid);
 
 /* Blocks the given signals (0-terminated list) and returns a non-blocking signalfd that
  * reads them, so signals are handled in the loop, never in a handler; -1 on failure. */

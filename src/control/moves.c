@@ -187,11 +187,10 @@ static void send_expect(struct moves *mv, struct job *j)
 {
 	struct topo_move *m = &j->moves[j->done];
 	struct topo_node *node = topo_get(mv->topo, m->id);
-	unsigned char body[8];
-	proto_put_i32(body, m->id);
-	proto_put_i32(body + 4, node->pid);
+	unsigned char body[PROTO_MOVER_MAX];
+	size_t len = proto_expect_body(body, m->id, node->pid, NULL);
 	j->expect_req = mv->ops.new_id(mv->ops.arg);
-	if (send_along(mv, j, j->expect_req, OP_EXPECT, m->parent, body, sizeof body) < 0)
+	if (send_along(mv, j, j->expect_req, OP_EXPECT, m->parent, body, len) < 0)
 		job_end(mv, j, "Error: Node is unavailable");
 }
 

@@ -296,11 +296,11 @@ void requests_pump(struct requests *rq, struct nodeq *q)
 						    r->node); /* answers it when done */
 				return;
 			case RK_CREATE: {
-				unsigned char body[4];
-				proto_put_i32(body, r->node);
+				unsigned char body[PROTO_MOVER_MAX];
+				size_t len = proto_create_body(body, r->node, NULL);
 				r->sent = r->started = true;
 				requests_deadline_set(rq, r);
-				requests_send_or_fail(rq, r, OP_CREATE, 0, body, sizeof body);
+				requests_send_or_fail(rq, r, OP_CREATE, 0, body, len);
 				break;
 			}
 			default:

@@ -1,5 +1,5 @@
-/* main.c - `mqtree-node --id=ID --parent=ENDPOINT --exec=SET`: started by the control
- * node or by a parent compute node, never by hand. */
+/* main.c - `mqtree-node --id=ID --parent=ENDPOINT --exec=SET --dir=DIR`: started by the
+ * control node or by a parent compute node, never by hand. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +13,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: mqtree-node --id=ID --parent=ENDPOINT --exec=%s\n"
+		"usage: mqtree-node --id=ID --parent=ENDPOINT --exec=%s --dir=DIR\n"
 		"A compute node of mqtree; the control node (mqtree) starts it.\n",
 		cmdset_names());
 }
@@ -24,6 +24,7 @@ int main(int argc, char **argv)
 		{ "id", required_argument, NULL, 'i' },
 		{ "parent", required_argument, NULL, 'p' },
 		{ "exec", required_argument, NULL, 'e' },
+		{ "dir", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -33,13 +34,16 @@ int main(int argc, char **argv)
 	memset(&n, 0, sizeof n);
 	n.set = &cmdset_sum;
 	int c;
-	while ((c = getopt_long(argc, argv, "i:p:e:hV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:p:e:d:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			id = optarg;
 			break;
 		case 'p':
 			n.parent_endpoint = optarg;
+			break;
+		case 'd':
+			n.dir = optarg;
 			break;
 		case 'e':
 			n.set = cmdset_find(optarg);
@@ -61,8 +65,8 @@ int main(int argc, char **argv)
 		}
 	}
 	struct word t = { id, id ? strlen(id) : 0 };
-	if (!id || parse_id(&t, &n.id) < 0 || !n.parent_endpoint || optind != argc) {
-		fprintf(stderr, "mqtree-node: --id and --parent are required\n");
+	if (!id || parse_id(&t, &n.id) < 0 || !n.parent_endpoint || !n.dir || optind != argc) {
+		fprintf(stderr, "mqtree-node: --id, --parent and --dir are required\n");
 		usage(stderr);
 		return 2;
 	}

@@ -131,8 +131,8 @@ static void do_create(struct node *n, const struct msg *m)
 {
 	int32_t id;
 	pid_t pid;
-	char text[160];
-	if (proto_read_i32(m, &id) < 0 || id < 0)
+	char text[160], key[PROTO_KEY_LEN + 1];
+	if (proto_read_create(m, &id, key) < 0)
 		return;
 	struct child *old = child_find(n, id);
 	if (old && (old->state == CHILD_UP || old->state == CHILD_SPAWNED)) {
@@ -147,7 +147,9 @@ static void do_create(struct node *n, const struct msg *m)
 		reply(n, m->req, REP_ERR, text);
 		return;
 	}
-	if (proc_spawn(n->program, id, n->down.endpoint, n->set->name, &pid) < 0) {
+	struct proc_node child = { n->program, id, n->down.endpoint, n->set->name, n->run.path,
+				   NULL };
+	if (proc_spawn(&child, &pid) < 0) {
 		snprintf(text, sizeof text, "Cannot start node: %s", strerror(errno));
 		reply(n, m->req, REP_ERR, text);
 		return;
@@ -212,7 +214,8 @@ static void do_expect(struct node *n, const struct msg *m)
 {
 	int32_t id;
 	pid_t pid;
-	if (proto_read_expect(m, &id, &pid) < 0)
+	char key[PROTO_KEY_LEN + 1];
+	if (proto_read_expect(m, &id, &pid, key) < 0)
 		return;
 	struct child *c = child_find(n, id);
 	/* The same process, moved away and now coming back before its BYE got here: its BYE
@@ -307,10 +310,13 @@ static void forward_down(struct node *n, zmq_msg_t *msg, const struct msg *m)
 	uint8_t op = m->code;
 	int32_t subject = -1;	/* a create's or a move's new node */
 	pid_t pid;
-	if (op == OP_CREATE || op == OP_ABORT)
+	char key[PROTO_KEY_LEN + 1];
+	if (op == OP_CREATE)
+		proto_read_create(m, &subject, key);
+	else if (op == OP_ABORT)
 		proto_read_i32(m, &subject);
 	else if (op == OP_EXPECT)
-		proto_read_expect(m, &subject, &pid);
+		proto_read_expect(m, &subject, &pid, key);
 	struct child *c = child_up(n, next);	/* m points into msg: read it all before this */
 	if (!c || proto_forward(n->down.sock, next, msg) < 0) {
 		int err = c ? errno : EHOSTUNREACH;
@@ -502,8 +508,12 @@ static int setup(struct node *n)
 	n->inflight = inflight_new();
 	if (!n->inflight)
 		return -1;
+	char bind[PROTO_ENDPOINT_MAX];
+	if (rundir_join(&n->run, n->dir) < 0 ||
+	    rundir_node_endpoint(&n->run, n->id, getpid(), bind, sizeof bind) < 0)
+		return -1;
 	n->ctx = link_ctx_new();
-	if (downlink_open(&n->down, n->ctx, "down") < 0)
+	if (downlink_open(&n->down, n->ctx, "down", bind) < 0)
 		return -1;
 	n->up = uplink(n, n->parent_endpoint, &n->up_mon);
 	if (!n->up || !(n->worker = worker_new(n->ctx, n->id, n->set, &n->work)))
@@ -517,8 +527,10 @@ static void teardown(struct node *n)
 {
 	/* A worker in the middle of a long exec cannot be joined for seconds; nothing of this
 	 * process is worth that wait: the kernel closes every link at once. */
-	if (n->worker_busy)
+	if (n->worker_busy) {
+		rundir_leave(&n->run);
 		_exit(0);
+	}
 	link_unmonitor(n->up, &n->up_mon);
 	downlink_close(&n->down);
 	link_close(&n->up);
@@ -530,6 +542,7 @@ static void teardown(struct node *n)
 	}
 	if (n->sigfd >= 0)
 		close(n->sigfd);
+	rundir_leave(&n->run);	/* after the sockets: the last one out removes the directory */
 	free(n->children);
 	inflight_destroy(&n->inflight);
 	beats_free(&n->beats);
@@ -538,6 +551,7 @@ static void teardown(struct node *n)
 int node_run(struct node *n)
 {
 	n->sigfd = -1;
+	n->run.lock = -1;
 	if (setup(n) < 0) {
 		log_warn("cannot start: %s", zmq_strerror(errno));
 		teardown(n);

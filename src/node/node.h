@@ -9,6 +9,7 @@
 #include "beats.h"
 #include "cmdset.h"
 #include "downlink.h"
+#include "rundir.h"
 
 enum child_state {
 	CHILD_SPAWNED,	/* started here; its HELLO is awaited */
@@ -28,9 +29,11 @@ struct child {
 struct node {
 	int32_t id;
 	const char *parent_endpoint;
+	const char *dir;	/* the instance's run directory (rundir.h) */
 	const struct cmdset *set;
 	char program[4096];	/* this executable, to start children */
 
+	struct rundir run;
 	void *ctx;
 	void *up;		/* DEALER to the parent */
 	void *up_mon;

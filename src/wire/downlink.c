@@ -35,12 +35,12 @@ static void reprobe_watch(struct reprobe *r, void *mon, int64_t now)
 			reprobe_start(r, now);
 }
 
-int downlink_open(struct downlink *dl, void *ctx, const char *name)
+int downlink_open(struct downlink *dl, void *ctx, const char *name, const char *bind)
 {
 	dl->mon = NULL;
 	dl->reprobe.next = INT64_MAX;
 	dl->reprobe.step = 0;
-	dl->sock = link_router(ctx, dl->endpoint, sizeof dl->endpoint);
+	dl->sock = link_router(ctx, bind, dl->endpoint, sizeof dl->endpoint);
 	if (!dl->sock)
 		return -1;
 	dl->mon = link_monitor(ctx, dl->sock, name, ZMQ_EVENT_DISCONNECTED);

@@ -23,9 +23,9 @@ struct downlink {
 	char endpoint[PROTO_ENDPOINT_MAX];
 };
 
-/* Binds the ROUTER (its endpoint in dl->endpoint) and its monitor, named `name` (unique in
- * ctx). -1 on failure, errno set; downlink_close cleans up either way. */
-int downlink_open(struct downlink *dl, void *ctx, const char *name);
+/* Binds the ROUTER to `bind` (the endpoint bound in dl->endpoint) and its monitor, named
+ * `name` (unique in ctx). -1 on failure, errno set; downlink_close cleans up either way. */
+int downlink_open(struct downlink *dl, void *ctx, const char *name, const char *bind);
 void downlink_close(struct downlink *dl);
 
 /* A request down path[0..npath) (path[0]: the child it goes to). -1 when it cannot go; a

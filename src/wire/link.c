@@ -30,7 +30,7 @@ static int common_opts(void *s)
 	       zmq_setsockopt(s, ZMQ_RCVHWM, &zero, sizeof zero);
 }
 
-void *link_router(void *ctx, char *endpoint, size_t size)
+void *link_router(void *ctx, const char *bind, char *endpoint, size_t size)
 {
 	void *s = zmq_socket(ctx, ZMQ_ROUTER);
 	int one = 1;
@@ -39,7 +39,7 @@ void *link_router(void *ctx, char *endpoint, size_t size)
 	/* No ZMQ_ROUTER_HANDOVER: a second connection must never take a live child's routing
 	 * id (it would receive that child's requests). */
 	if (common_opts(s) || zmq_setsockopt(s, ZMQ_ROUTER_MANDATORY, &one, sizeof one) ||
-	    zmq_bind(s, "tcp://127.0.0.1:*") ||
+	    zmq_bind(s, bind) ||
 	    zmq_getsockopt(s, ZMQ_LAST_ENDPOINT, endpoint, &size))
 		goto fail;
 	return s;

@@ -1,9 +1,9 @@
 /* link.h - the ZeroMQ sockets that join a node to its parent and its children, and how a
  * lost child is found.
  *
- * Every process binds one ROUTER for its children on tcp://127.0.0.1:* (the kernel picks the
- * port) and, unless it is the control node, connects one DEALER to its parent's ROUTER with
- * its id as routing id. ZeroMQ does not say which peer of a ROUTER went away, so on a
+ * Every process binds one ROUTER for its children, on an ipc:// socket in the instance's
+ * private directory (rundir.h), and, unless it is the control node, connects one DEALER to
+ * its parent's ROUTER with its id as routing id. ZeroMQ does not say which peer of a ROUTER went away, so on a
  * DISCONNECTED event the owner probes its children: a send to a child whose connection is gone
  * fails at once with EHOSTUNREACH (ROUTER_MANDATORY). Follow-up rounds catch a pipe that
  * ZeroMQ tears down a moment after the event.
@@ -15,8 +15,9 @@
 #include <stdint.h>
 
 void *link_ctx_new(void);
-/* ROUTER for children; writes its endpoint. NULL on failure (errno set). */
-void *link_router(void *ctx, char *endpoint, size_t size);
+/* ROUTER for children, bound to `bind`; writes the endpoint bound. NULL on failure (errno
+ * set). */
+void *link_router(void *ctx, const char *bind, char *endpoint, size_t size);
 /* DEALER to the parent's ROUTER, routing id from `id`. NULL on failure. */
 void *link_dealer(void *ctx, int32_t id, const char *endpoint);
 /* PAIR socket receiving `events` of sock; name must be unique in the context. */

@@ -307,13 +307,88 @@ int proto_read_hello(const struct msg *m, pid_t *pid, char *endpoint, size_t siz
 	return 0;
 }
 
-int proto_read_expect(const struct msg *m, int32_t *id, pid_t *pid)
+/* A key after the fixed part of a body, or none. */
+static int read_key(const struct msg *m, size_t fixed, char key[PROTO_KEY_LEN + 1])
 {
-	if (m->type != MSG_REQ || m->code != OP_EXPECT || m->body_len != 8)
+	key[0] = '\0';
+	if (m->body_len == fixed)
+		return 0;
+	if (m->body_len != fixed + PROTO_KEY_LEN)
+		return -1;
+	memcpy(key, m->body + fixed, PROTO_KEY_LEN);
+	key[PROTO_KEY_LEN] = '\0';
+	return strlen(key) == PROTO_KEY_LEN ? 0 : -1;
+}
+
+static size_t put_key(unsigned char *p, const char *key)
+{
+	if (!key || strlen(key) != PROTO_KEY_LEN)
+		return 0;
+	memcpy(p, key, PROTO_KEY_LEN);
+	return PROTO_KEY_LEN;
+}
+
+size_t proto_create_body(unsigned char out[PROTO_MOVER_MAX], int32_t id, const char *key)
+{
+	put_u32(out, (uint32_t)id);
+	return 4 + put_key(out + 4, key);
+}
+
+size_t proto_expect_body(unsigned char out[PROTO_MOVER_MAX], int32_t id, pid_t pid,
+			 const char *key)
+{
+	put_u32(out, (uint32_t)id);
+	put_u32(out + 4, (uint32_t)pid);
+	return 8 + put_key(out + 8, key);
+}
+
+int proto_read_create(const struct msg *m, int32_t *id, char key[PROTO_KEY_LEN + 1])
+{
+	if (m->type != MSG_REQ || m->code != OP_CREATE || m->body_len < 4)
+		return -1;
+	*id = (int32_t)get_u32((const unsigned char *)m->body);
+	return *id >= 0 ? read_key(m, 4, key) : -1;
+}
+
+int proto_read_expect(const struct msg *m, int32_t *id, pid_t *pid,
+		      char key[PROTO_KEY_LEN + 1])
+{
+	if (m->type != MSG_REQ || m->code != OP_EXPECT || m->body_len < 8)
 		return -1;
 	*id = (int32_t)get_u32((const unsigned char *)m->body);
 	*pid = (pid_t)get_u32((const unsigned char *)m->body + 4);
-	return *id >= 0 && *pid > 0 ? 0 : -1;
+	return *id >= 0 && *pid > 0 ? read_key(m, 8, key) : -1;
+}
+
+int proto_send_fields(void *sock, int32_t to, uint8_t type, uint8_t code, uint32_t req,
+		      int32_t id, const char *const *fields, size_t n)
+{
+	char body[PROTO_FIELDS_MAX];
+	size_t len = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t k = strlen(fields[i]);
+		if (len + k + 1 > sizeof body)
+			return errno = EINVAL, -1;
+		memcpy(body + len, fields[i], k + 1);
+		len += k + 1;
+	}
+	struct msg m = { .type = type, .code = code, .req = req, .id = id };
+	return send_parts(sock, to, &m, NULL, body, len);
+}
+
+int proto_read_fields(const struct msg *m, char *buf, const char **fields, size_t n)
+{
+	if (m->body_len == 0 || m->body_len > PROTO_FIELDS_MAX || m->body[m->body_len - 1])
+		return -1;
+	memcpy(buf, m->body, m->body_len);
+	size_t i = 0;
+	for (size_t off = 0; off < m->body_len; i++) {
+		if (i == n)
+			return -1;
+		fields[i] = buf + off;
+		off += strlen(buf + off) + 1;
+	}
+	return i == n ? 0 : -1;
 }
 
 int proto_read_i32(const struct msg *m, int32_t *value)

@@ -27,6 +27,8 @@
 #define PROTO_ROUTE_LEN 5		/* routing id: 'n' + u32 big endian (never starts with 0) */
 #define PROTO_MAX_PATH 65535
 #define PROTO_ENDPOINT_MAX 256	/* bytes of an endpoint, its NUL included */
+#define PROTO_KEY_LEN 40	/* a CURVE public key in Z85 */
+#define PROTO_FIELDS_MAX 1024	/* bytes of a message's text fields, NULs included */
 
 enum msg_type {
 	MSG_HELLO = 1,	/* up: node `id` joined; body: i32 pid, endpoint */
@@ -41,18 +43,30 @@ enum msg_type {
 	MSG_PERIOD = 8,	/* down one hop to node `id`: report every MS ms from now on (0: stop);
 			 * body: i32 MS */
 	MSG_BYE = 9,	/* up one hop: the sender has moved to another parent; not forwarded */
-	MSG_TYPE_MAX = 9,
+	/* On the host link, between the control node and a host's agent: */
+	MSG_JOIN = 10,	/* agent -> control: a host joins; id: the agent's pid; fields: its name,
+			 * the address its nodes listen on for children elsewhere */
+	MSG_WELCOME = 11,	/* control -> agent: code 0 joined, 1 refused; body: the reason */
+	MSG_SPAWN = 12,	/* control -> agent: start node `id` for create `req`; fields: the
+			 * parent's endpoint, its host's public key, the command set, --timeout in
+			 * ms. Answered REP_SPAWNED (i32 pid) or REP_ERR; the node's end is told by
+			 * MSG_LOST with parent -1 */
+	MSG_KILL = 13,	/* control -> agent: end node `id` now; body: i32 its pid */
+	MSG_TYPE_MAX = 13,
 };
 
 enum req_op {
 	OP_PING = 1,	/* answer REP_OK at once, from the node's loop */
 	OP_EXEC = 2,	/* a piece of an exec's argument stream; flags below */
-	OP_CREATE = 3,	/* start a child; body: i32 new id */
+	OP_CREATE = 3,	/* start a child; body: i32 new id, and for a child on another host that
+			 * host's public key (PROTO_KEY_LEN): answered REP_LISTEN, its agent
+			 * starts it */
 	OP_KILL = 4,	/* end the target and its subtree */
 	OP_MOVE = 5,	/* join another parent; body: its endpoint. The mover answers REP_OK up
 			 * the old path as it leaves; the HELLO from the new place completes it */
 	OP_EXPECT = 6,	/* a node is about to move here as a child; body: i32 its id, i32 its
-			 * pid. Answered REP_OK: only then may it say HELLO here */
+			 * pid, and its host's public key if it is on another host. Answered
+			 * REP_OK (REP_LISTEN from another host): only then may it say HELLO here */
 	OP_ABORT = 7,	/* a create was answered with an error: end and forget the child it may
 			 * have started; body: i32 the child's id. Not answered */
 	OP_MAX = 7,
@@ -66,7 +80,9 @@ enum rep_code {
 	REP_UNAVAIL = 2,	/* the request could not reach its node */
 	REP_CREDIT = 3,	/* one OP_EXEC piece consumed; send another */
 	REP_SPAWNED = 4,	/* OP_CREATE: child process started; body: i32 pid */
-	REP_MAX = 4,
+	REP_LISTEN = 5,	/* OP_CREATE, OP_EXPECT of a node on another host: connect here; fields:
+			 * the endpoint, this host's public key */
+	REP_MAX = 5,
 };
 
 /* A decoded message; pointers point into the frame it was decoded from. */
@@ -116,10 +132,25 @@ int proto_send_exit(void *sock, int32_t to);
 int proto_send_beat(void *sock, int32_t from, const int32_t *ids, size_t n);
 int proto_send_period(void *sock, int32_t to, int32_t ms);
 
+/* A message whose body is text fields, each ended by a NUL (MSG_JOIN, MSG_SPAWN,
+ * REP_LISTEN). */
+int proto_send_fields(void *sock, int32_t to, uint8_t type, uint8_t code, uint32_t req,
+		      int32_t id, const char *const *fields, size_t n);
+
 /* Bodies. Readers return 0, or -1 when the body is malformed. */
 int proto_read_hello(const struct msg *m, pid_t *pid, char *endpoint, size_t size);
-int proto_read_i32(const struct msg *m, int32_t *value);	/* OP_CREATE, OP_ABORT, REP_SPAWNED */
-int proto_read_expect(const struct msg *m, int32_t *id, pid_t *pid);
+int proto_read_i32(const struct msg *m, int32_t *value);	/* OP_ABORT, REP_SPAWNED, MSG_KILL */
+/* Exactly n fields: copied into buf (PROTO_FIELDS_MAX bytes), fields[i] pointing there. */
+int proto_read_fields(const struct msg *m, char *buf, const char **fields, size_t n);
+/* OP_CREATE and OP_EXPECT bodies; key is "" for a node on the sender's host, else the
+ * PROTO_KEY_LEN characters of its host's key. Builders return the body's length. */
+#define PROTO_MOVER_MAX (8 + PROTO_KEY_LEN)
+size_t proto_create_body(unsigned char out[PROTO_MOVER_MAX], int32_t id, const char *key);
+size_t proto_expect_body(unsigned char out[PROTO_MOVER_MAX], int32_t id, pid_t pid,
+			 const char *key);
+int proto_read_create(const struct msg *m, int32_t *id, char key[PROTO_KEY_LEN + 1]);
+int proto_read_expect(const struct msg *m, int32_t *id, pid_t *pid,
+		      char key[PROTO_KEY_LEN + 1]);
 int proto_read_lost(const struct msg *m, pid_t *pid, int32_t *parent);
 void proto_put_i32(unsigned char out[4], int32_t value);
 int proto_read_period(const struct msg *m, int32_t *ms);	/* MSG_PERIOD: ms >= 0 */

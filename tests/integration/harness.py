@@ -371,7 +371,9 @@ class Control(_Program):
         self.name = name
         self.tracker = tracker
         self.timeout_ms = _timeout_ms(self.args)
-        env = dict(os.environ, HOME=workdir)
+        # Its private socket directory (mqtree-*) is made in workdir: see rundir().
+        env = dict(os.environ, HOME=workdir, TMPDIR=workdir)
+        env.pop("XDG_RUNTIME_DIR", None)
         env.pop("MQTREE_BIN", None)
         env.pop("MQTREE_NODE_BIN", None)
         self.proc = subprocess.Popen(with_rlimits([MQTREE_BIN] + self.args, rlimits),
@@ -379,6 +381,7 @@ class Control(_Program):
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      cwd=workdir, env=env)
         self.pid = self.proc.pid
+        self.workdir = workdir
         tracker.add_root(self.pid, name)
         self.transcript = []        # every stdout line, for failure messages
         self.stderr_lines = []
@@ -861,7 +864,8 @@ class Terminal(_Program):
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
 
-        env = dict(os.environ, HOME=workdir, TERM="xterm")
+        env = dict(os.environ, HOME=workdir, TMPDIR=workdir, TERM="xterm")
+        env.pop("XDG_RUNTIME_DIR", None)
         env.pop("MQTREE_BIN", None)
         env.pop("MQTREE_NODE_BIN", None)
         # A new session whose controlling terminal is the pty, then exec (same pid): done by a
