@@ -176,9 +176,11 @@ static void send_move(struct moves *mv, struct job *j)
 	struct topo_move *m = &j->moves[j->done];
 	log_debug("moving %d under %d", (int)m->id, (int)m->parent);
 	struct topo_node *parent = topo_get(mv->topo, m->parent);
-	const char *endpoint = parent ? parent->endpoint : mv->endpoint;
+	const char *fields[] = { parent ? parent->endpoint : mv->endpoint, "" };
+	char body[PROTO_FIELDS_MAX];
+	size_t len = proto_fields_body(body, fields, 2);
 	j->move_req = mv->ops.new_id(mv->ops.arg);
-	if (send_along(mv, j, j->move_req, OP_MOVE, m->id, endpoint, strlen(endpoint)) < 0)
+	if (send_along(mv, j, j->move_req, OP_MOVE, m->id, body, len) < 0)
 		job_end(mv, j, "Error: Node is unavailable");
 }
 

@@ -13,6 +13,7 @@
 #include <zmq.h>
 
 #include "beats.h"
+#include "child.h"
 #include "clock.h"
 #include "downlink.h"
 #include "inflight.h"
@@ -20,25 +21,12 @@
 #include "log.h"
 #include "proc.h"
 #include "proto.h"
+#include "remote.h"
 #include "worker.h"
+#include "zap.h"
 
 /* Messages read from one peer before the loop looks at the others. */
 #define RECV_BATCH 4096
-
-/* Any record of child id, whatever its state. */
-static struct child *child_find(struct node *n, int32_t id)
-{
-	for (size_t i = 0; i < n->nchildren; i++)
-		if (n->children[i].id == id)
-			return &n->children[i];
-	return NULL;
-}
-
-static struct child *child_up(struct node *n, int32_t id)
-{
-	struct child *c = child_find(n, id);
-	return c && c->state == CHILD_UP ? c : NULL;
-}
 
 /* A message from below that is not the sender's to send. */
 static void dropped(struct node *n, const char *what, int32_t id, int32_t from)
@@ -46,36 +34,6 @@ static void dropped(struct node *n, const char *what, int32_t id, int32_t from)
 	n->dropped++;
 	log_debug("%s naming node %d from child %d: not its to send, dropped (%lu so far)", what,
 		  (int)id, (int)from, n->dropped);
-}
-
-static struct child *child_by_pid(struct node *n, pid_t pid)
-{
-	for (size_t i = 0; i < n->nchildren; i++)
-		if (n->children[i].pid == pid)
-			return &n->children[i];
-	return NULL;
-}
-
-static struct child *child_add(struct node *n, int32_t id)
-{
-	if (n->nchildren == n->cap) {
-		size_t cap = n->cap ? n->cap * 2 : 4;
-		struct child *c = realloc(n->children, cap * sizeof *c);
-		if (!c)
-			log_fatal("out of memory");
-		n->children = c;
-		n->cap = cap;
-	}
-	struct child *c = &n->children[n->nchildren++];
-	memset(c, 0, sizeof *c);
-	c->id = id;
-	return c;
-}
-
-static void child_remove(struct node *n, struct child *c)
-{
-	inflight_drop_child(n->inflight, c->id);
-	*c = n->children[--n->nchildren];
 }
 
 static void reply(struct node *n, uint32_t req, uint8_t code, const char *text)
@@ -142,6 +100,15 @@ static void do_create(struct node *n, const struct msg *m)
 	if (old)	/* moved away and gone, or expected and never came */
 		child_remove(n, old);
 	wait_id_free(n, id);
+	if (key[0]) {	/* on another host: its agent starts it, told where by the control */
+		struct child *c = child_add(n, id);
+		c->create_req = m->req;
+		c->state = CHILD_SPAWNED;
+		snprintf(c->key, sizeof c->key, "%s", key);
+		if (!remote_listen(n, m->req))
+			child_remove(n, child_find(n, id));
+		return;
+	}
 	if (!proc_fd_room(n->nchildren)) {	/* its link needs a descriptor here */
 		snprintf(text, sizeof text, "Cannot start node: %s", strerror(EMFILE));
 		reply(n, m->req, REP_ERR, text);
@@ -165,10 +132,12 @@ static void do_create(struct node *n, const struct msg *m)
 	proto_send_rep(n->up, m->req, n->id, REP_SPAWNED, body, sizeof body);
 }
 
-static void *uplink(struct node *n, const char *endpoint, void **mon)
+static void *uplink(struct node *n, const char *endpoint, const char *server, void **mon)
 {
 	char name[32];
-	void *up = link_dealer(n->ctx, n->id, endpoint);
+	struct link_remote remote;
+	void *up = link_dealer(n->ctx, n->id, endpoint,
+			       remote_uplink(n, endpoint, server, &remote));
 	snprintf(name, sizeof name, "up-%u", ++n->uplinks);
 	/* The parent is gone, and so is this subtree, when the connection closes or, before
 	 * it was ever made, is refused: on loopback only a closed port refuses. */
@@ -184,13 +153,13 @@ static void *uplink(struct node *n, const char *endpoint, void **mon)
  * carries. Requests for this subtree are held by the control node meanwhile. */
 static void do_move(struct node *n, const struct msg *m)
 {
-	char endpoint[PROTO_ENDPOINT_MAX];
+	char buf[PROTO_FIELDS_MAX];
+	const char *f[2];
 	void *mon;
-	if (m->body_len == 0 || m->body_len >= sizeof endpoint)
+	if (proto_read_fields(m, buf, f, 2) < 0)
 		return;
-	memcpy(endpoint, m->body, m->body_len);
-	endpoint[m->body_len] = '\0';
-	void *up = uplink(n, endpoint, &mon);
+	const char *endpoint = f[0];
+	void *up = uplink(n, endpoint, f[1], &mon);
 	if (!up) {
 		reply(n, m->req, REP_ERR, "Cannot move: no link to the new parent");
 		return;
@@ -230,7 +199,12 @@ static void do_expect(struct node *n, const struct msg *m)
 	wait_id_free(n, id);	/* it may be coming back */
 	c->state = CHILD_EXPECTED;
 	c->pid = pid;
-	reply(n, m->req, REP_OK, NULL);
+	snprintf(c->key, sizeof c->key, "%s", key);
+	/* From another host it connects where REP_LISTEN says. */
+	if (key[0] && !remote_listen(n, m->req))
+		child_remove(n, child_find(n, id));
+	else
+		reply(n, m->req, REP_OK, NULL);
 }
 
 /* A create answered with an error: whatever it started here ends and is forgotten. */
@@ -366,18 +340,24 @@ static bool hello_ok(struct node *n, struct child *c, int32_t from, const struct
 		return false;
 	if (m->id != from)
 		return c && c->state == CHILD_UP && inflight_hello(n->inflight, from, m->id);
-	if (!c || (c->state != CHILD_SPAWNED && c->state != CHILD_EXPECTED) || c->pid != pid)
+	/* A node on another host was started by its agent: its pid is known from its HELLO. */
+	if (!c || (c->state != CHILD_SPAWNED && c->state != CHILD_EXPECTED) ||
+	    (c->pid != pid && !(c->key[0] && c->state == CHILD_SPAWNED)))
 		return false;
+	c->pid = pid;
 	c->state = CHILD_UP;
 	if (n->beats.ms)	/* it reports at the current period from the start */
 		proto_send_period(n->down.sock, from, n->beats.ms);
 	return true;
 }
 
-/* Whether what child `from` sent may go up; it is dropped otherwise. */
-static bool from_child_ok(struct node *n, int32_t from, const struct msg *m)
+/* Whether what child `from` sent may go up; it is dropped otherwise. It must come over a
+ * connection with the key of the child's host (none for this host). */
+static bool from_child_ok(struct node *n, int32_t from, zmq_msg_t *msg, const struct msg *m)
 {
 	struct child *c = child_find(n, from);
+	if (c && strcmp(link_user(msg), c->key) != 0)
+		return false;
 	if (m->type == MSG_HELLO)
 		return hello_ok(n, c, from, m);
 	if (!c || c->state != CHILD_UP)
@@ -385,7 +365,8 @@ static bool from_child_ok(struct node *n, int32_t from, const struct msg *m)
 	switch (m->type) {
 	case MSG_REP:
 		return inflight_answer(n->inflight, m->req, from, m->id,
-				       m->code != REP_CREDIT && m->code != REP_SPAWNED);
+				       m->code != REP_CREDIT && m->code != REP_SPAWNED &&
+					       m->code != REP_LISTEN);
 	case MSG_LOST:
 		return m->id != from;	/* a child reports what is below it, never itself */
 	case MSG_BEAT:	/* a batch for itself and its subtree, sent by the child itself */
@@ -413,11 +394,11 @@ static bool from_children(void *arg, int32_t from, zmq_msg_t *msg, const struct 
 	struct child *c;
 	switch (m->type) {
 	case MSG_BYE:
-		if ((c = child_up(n, from)) && m->id == from)
+		if ((c = child_up(n, from)) && m->id == from && !strcmp(link_user(msg), c->key))
 			child_moved(n, c);
 		return true;
 	case MSG_BEAT:
-		if (!from_child_ok(n, from, m))
+		if (!from_child_ok(n, from, msg, m))
 			break;
 		for (long i = 0, count = proto_beat_count(m); i < count; i++) {
 			int32_t id = proto_beat_id(m, (size_t)i);
@@ -425,7 +406,7 @@ static bool from_children(void *arg, int32_t from, zmq_msg_t *msg, const struct 
 		}
 		return true;
 	default:
-		if (!from_child_ok(n, from, m))
+		if (!from_child_ok(n, from, msg, m))
 			break;
 		proto_forward(n->up, PROTO_NO_ROUTE, msg);
 		return true;
@@ -506,7 +487,7 @@ static int setup(struct node *n)
 		_exit(PROC_EXIT_NO_FILES);
 	}
 	n->inflight = inflight_new();
-	if (!n->inflight)
+	if (!n->inflight || remote_setup(n) < 0)
 		return -1;
 	char bind[PROTO_ENDPOINT_MAX];
 	if (rundir_join(&n->run, n->dir) < 0 ||
@@ -515,7 +496,7 @@ static int setup(struct node *n)
 	n->ctx = link_ctx_new();
 	if (downlink_open(&n->down, n->ctx, "down", bind) < 0)
 		return -1;
-	n->up = uplink(n, n->parent_endpoint, &n->up_mon);
+	n->up = uplink(n, n->parent_endpoint, n->server_key, &n->up_mon);
 	if (!n->up || !(n->worker = worker_new(n->ctx, n->id, n->set, &n->work)))
 		return -1;
 	proc_fd_base();
@@ -532,6 +513,7 @@ static void teardown(struct node *n)
 		_exit(0);
 	}
 	link_unmonitor(n->up, &n->up_mon);
+	remote_close(n);
 	downlink_close(&n->down);
 	link_close(&n->up);
 	link_close(&n->work);
@@ -566,9 +548,13 @@ int node_run(struct node *n)
 			{ n->up_mon, 0, ZMQ_POLLIN, 0 },
 			{ n->down.mon, 0, ZMQ_POLLIN, 0 },
 			{ NULL, n->sigfd, ZMQ_POLLIN, 0 },
-			{ n->work, 0, ZMQ_POLLIN, 0 },
+			{ 0 }, { 0 },
 		};
-		int nitems = n->worker_busy ? 6 : 5;
+		int nitems = 5, zi = -1, wi = -1;
+		if (n->zap)
+			items[zi = nitems++] = (zmq_pollitem_t){ zap_socket(n->zap), 0, ZMQ_POLLIN, 0 };
+		if (n->worker_busy)
+			items[wi = nitems++] = (zmq_pollitem_t){ n->work, 0, ZMQ_POLLIN, 0 };
 		int64_t now = clock_ms();
 		int64_t wake = beats_due(&n->beats, n->id, n->up, now);
 		if (downlink_next_probe(&n->down) < wake)
@@ -585,7 +571,9 @@ int node_run(struct node *n)
 			proto_recv_each(n->up, 0, RECV_BATCH, from_parent, n);
 		if (items[1].revents)
 			proto_recv_each(n->down.sock, 1, RECV_BATCH, from_children, n);
-		if (items[5].revents)
+		if (zi >= 0 && items[zi].revents)
+			zap_handle(n->zap);
+		if (wi >= 0 && items[wi].revents)
 			from_worker(n);
 		if (downlink_probe_due(&n->down, now)) {
 			/* a BYE that came before the close */

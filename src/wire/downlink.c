@@ -2,6 +2,7 @@
 #include "downlink.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <zmq.h>
 
 #include "clock.h"
@@ -38,6 +39,7 @@ static void reprobe_watch(struct reprobe *r, void *mon, int64_t now)
 int downlink_open(struct downlink *dl, void *ctx, const char *name, const char *bind)
 {
 	dl->mon = NULL;
+	dl->remote[0] = '\0';
 	dl->reprobe.next = INT64_MAX;
 	dl->reprobe.step = 0;
 	dl->sock = link_router(ctx, bind, dl->endpoint, sizeof dl->endpoint);
@@ -45,6 +47,23 @@ int downlink_open(struct downlink *dl, void *ctx, const char *name, const char *
 		return -1;
 	dl->mon = link_monitor(ctx, dl->sock, name, ZMQ_EVENT_DISCONNECTED);
 	return dl->mon ? 0 : -1;
+}
+
+int downlink_listen(struct downlink *dl, const char *address, const struct keypair *kp,
+		    const char *domain, int timeout_ms)
+{
+	char bind[PROTO_ENDPOINT_MAX];
+	if (dl->remote[0])
+		return 0;
+	int n = snprintf(bind, sizeof bind, "tcp://%s:*", address);
+	if (n < 0 || (size_t)n >= sizeof bind)
+		return errno = EINVAL, -1;
+	if (link_serve_remote(dl->sock, kp, domain, timeout_ms) < 0 ||
+	    link_bind(dl->sock, bind, dl->remote, sizeof dl->remote) < 0) {
+		dl->remote[0] = '\0';
+		return -1;
+	}
+	return 0;
 }
 
 void downlink_close(struct downlink *dl)

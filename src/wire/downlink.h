@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "keys.h"
 #include "proto.h"
 
 /* Probe rounds after a disconnect: now, then a few follow-ups. */
@@ -21,12 +22,18 @@ struct downlink {
 	void *mon;	/* its DISCONNECTED events */
 	struct reprobe reprobe;
 	char endpoint[PROTO_ENDPOINT_MAX];
+	char remote[PROTO_ENDPOINT_MAX];	/* children on other hosts: tcp://, "" if none */
 };
 
 /* Binds the ROUTER to `bind` (the endpoint bound in dl->endpoint) and its monitor, named
  * `name` (unique in ctx). -1 on failure, errno set; downlink_close cleans up either way. */
 int downlink_open(struct downlink *dl, void *ctx, const char *name, const char *bind);
 void downlink_close(struct downlink *dl);
+/* Also listens for children on other hosts on tcp://ADDRESS (the kernel picks the port;
+ * once), CURVE with key pair kp, clients checked by the ZAP handler under `domain`. 0, or -1
+ * with errno. */
+int downlink_listen(struct downlink *dl, const char *address, const struct keypair *kp,
+		    const char *domain, int timeout_ms);
 
 /* A request down path[0..npath) (path[0]: the child it goes to). -1 when it cannot go; a
  * child found gone starts a probe round, whose findings the loop takes up later, not in the

@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "proto.h"
+#include "zap.h"
 
 void *link_ctx_new(void)
 {
@@ -39,8 +40,7 @@ void *link_router(void *ctx, const char *bind, char *endpoint, size_t size)
 	/* No ZMQ_ROUTER_HANDOVER: a second connection must never take a live child's routing
 	 * id (it would receive that child's requests). */
 	if (common_opts(s) || zmq_setsockopt(s, ZMQ_ROUTER_MANDATORY, &one, sizeof one) ||
-	    zmq_bind(s, bind) ||
-	    zmq_getsockopt(s, ZMQ_LAST_ENDPOINT, endpoint, &size))
+	    (bind && link_bind(s, bind, endpoint, size) < 0))
 		goto fail;
 	return s;
 fail:
@@ -48,13 +48,37 @@ fail:
 	return NULL;
 }
 
-void *link_dealer(void *ctx, int32_t id, const char *endpoint)
+/* Heartbeats every quarter of the timeout; the peer is told to wait as long. */
+static int heartbeats(void *s, int timeout_ms)
+{
+	int ivl = timeout_ms / 4 > 0 ? timeout_ms / 4 : 1;
+	return zmq_setsockopt(s, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl) |
+	       zmq_setsockopt(s, ZMQ_HEARTBEAT_TIMEOUT, &timeout_ms, sizeof timeout_ms) |
+	       zmq_setsockopt(s, ZMQ_HEARTBEAT_TTL, &timeout_ms, sizeof timeout_ms);
+}
+
+int link_serve_remote(void *sock, const struct keypair *kp, const char *domain, int timeout_ms)
+{
+	return zap_curve_server(sock, kp, domain) < 0 || heartbeats(sock, timeout_ms) ? -1 : 0;
+}
+
+const char *link_user(zmq_msg_t *msg)
+{
+	const char *user = zmq_msg_gets(msg, "User-Id");
+	return user ? user : "";
+}
+
+void *link_dealer(void *ctx, int32_t id, const char *endpoint,
+		  const struct link_remote *remote)
 {
 	void *s = zmq_socket(ctx, ZMQ_DEALER);
 	unsigned char rid[PROTO_ROUTE_LEN];
 	if (!s)
 		return NULL;
 	proto_route_id(id, rid);
+	if (remote && (zap_curve_client(s, remote->kp, remote->server) < 0 ||
+		       heartbeats(s, remote->timeout_ms)))
+		goto fail;
 	if (common_opts(s) || zmq_setsockopt(s, ZMQ_ROUTING_ID, rid, sizeof rid) ||
 	    zmq_connect(s, endpoint))
 		goto fail;
@@ -62,6 +86,12 @@ void *link_dealer(void *ctx, int32_t id, const char *endpoint)
 fail:
 	link_close(&s);
 	return NULL;
+}
+
+int link_bind(void *sock, const char *bind, char *endpoint, size_t size)
+{
+	return zmq_bind(sock, bind) || zmq_getsockopt(sock, ZMQ_LAST_ENDPOINT, endpoint, &size)
+		       ? -1 : 0;
 }
 
 void *link_monitor(void *ctx, void *sock, const char *name, int events)

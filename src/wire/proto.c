@@ -360,18 +360,26 @@ int proto_read_expect(const struct msg *m, int32_t *id, pid_t *pid,
 	return *id >= 0 && *pid > 0 ? read_key(m, 8, key) : -1;
 }
 
+size_t proto_fields_body(char out[PROTO_FIELDS_MAX], const char *const *fields, size_t n)
+{
+	size_t len = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t k = strlen(fields[i]);
+		if (len + k + 1 > PROTO_FIELDS_MAX)
+			return 0;
+		memcpy(out + len, fields[i], k + 1);
+		len += k + 1;
+	}
+	return len;
+}
+
 int proto_send_fields(void *sock, int32_t to, uint8_t type, uint8_t code, uint32_t req,
 		      int32_t id, const char *const *fields, size_t n)
 {
 	char body[PROTO_FIELDS_MAX];
-	size_t len = 0;
-	for (size_t i = 0; i < n; i++) {
-		size_t k = strlen(fields[i]);
-		if (len + k + 1 > sizeof body)
-			return errno = EINVAL, -1;
-		memcpy(body + len, fields[i], k + 1);
-		len += k + 1;
-	}
+	size_t len = proto_fields_body(body, fields, n);
+	if (n && !len)
+		return errno = EINVAL, -1;
 	struct msg m = { .type = type, .code = code, .req = req, .id = id };
 	return send_parts(sock, to, &m, NULL, body, len);
 }

@@ -62,7 +62,8 @@ enum req_op {
 			 * host's public key (PROTO_KEY_LEN): answered REP_LISTEN, its agent
 			 * starts it */
 	OP_KILL = 4,	/* end the target and its subtree */
-	OP_MOVE = 5,	/* join another parent; body: its endpoint. The mover answers REP_OK up
+	OP_MOVE = 5,	/* join another parent; fields: its endpoint, its host's public key ("":
+			 * the mover's host). The mover answers REP_OK up
 			 * the old path as it leaves; the HELLO from the new place completes it */
 	OP_EXPECT = 6,	/* a node is about to move here as a child; body: i32 its id, i32 its
 			 * pid, and its host's public key if it is on another host. Answered
@@ -81,7 +82,8 @@ enum rep_code {
 	REP_CREDIT = 3,	/* one OP_EXEC piece consumed; send another */
 	REP_SPAWNED = 4,	/* OP_CREATE: child process started; body: i32 pid */
 	REP_LISTEN = 5,	/* OP_CREATE, OP_EXPECT of a node on another host: connect here; fields:
-			 * the endpoint, this host's public key */
+			 * the endpoint, this host's public key. Not final: the HELLO answers
+			 * a create, REP_OK after it an expect */
 	REP_MAX = 5,
 };
 
@@ -132,8 +134,10 @@ int proto_send_exit(void *sock, int32_t to);
 int proto_send_beat(void *sock, int32_t from, const int32_t *ids, size_t n);
 int proto_send_period(void *sock, int32_t to, int32_t ms);
 
-/* A message whose body is text fields, each ended by a NUL (MSG_JOIN, MSG_SPAWN,
- * REP_LISTEN). */
+/* A body of text fields, each ended by a NUL (MSG_JOIN, MSG_SPAWN, REP_LISTEN, OP_MOVE):
+ * its length, 0 when they do not fit. */
+size_t proto_fields_body(char out[PROTO_FIELDS_MAX], const char *const *fields, size_t n);
+/* A message whose body is such fields. */
 int proto_send_fields(void *sock, int32_t to, uint8_t type, uint8_t code, uint32_t req,
 		      int32_t id, const char *const *fields, size_t n);
 

@@ -150,8 +150,9 @@ static void carry_out(int32_t id, int32_t new_parent, size_t nold, const int32_t
 	assert_memory_equal(mo->path, old_path, nold * sizeof *old_path);
 	char endpoint[64];
 	snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", 2000 + (int)new_parent);
-	assert_int_equal(mo->len, strlen(endpoint));
-	assert_memory_equal(mo->body, endpoint, mo->len);
+	assert_int_equal(mo->len, strlen(endpoint) + 2);	/* fields: endpoint, no key */
+	assert_memory_equal(mo->body, endpoint, strlen(endpoint) + 1);
+	assert_int_equal(((const char *)mo->body)[mo->len - 1], '\0');
 	assert_int_equal(reply(mo, mo->path[0], id, REP_OK), MOVES_TAKEN);
 	assert_true(
 		moves_on_hello(mx.mv, topo_link_under(mx.topo, id, new_parent), id, FAKE_PID(id)));

@@ -1,0 +1,22 @@
+/* child.h - a compute node's records of its children: started here, expected to move here,
+ * up, or moved away (node.h, enum child_state). */
+#ifndef MQTREE_CHILD_H
+#define MQTREE_CHILD_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "node_types.h"
+
+/* Any record of child id, whatever its state; NULL if none. */
+struct child *child_find(struct node *n, int32_t id);
+/* Child id if it is up. */
+struct child *child_up(struct node *n, int32_t id);
+/* The child started here as process pid. */
+struct child *child_by_pid(struct node *n, pid_t pid);
+/* A new record, zeroed but for its id (out of memory is fatal: log.h). */
+struct child *child_add(struct node *n, int32_t id);
+/* Forgets c and what it was sent; pointers to records may move. */
+void child_remove(struct node *n, struct child *c);
+
+#endif

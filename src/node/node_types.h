@@ -1,0 +1,72 @@
+/* node_types.h - a compute node's state: what its loop (node.c), its children's records
+ * (child.c) and its links to other hosts (remote.c) share. */
+#ifndef MQTREE_NODE_TYPES_H
+#define MQTREE_NODE_TYPES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "beats.h"
+#include "cmdset.h"
+#include "downlink.h"
+#include "keys.h"
+#include "rundir.h"
+
+enum child_state {
+	CHILD_SPAWNED,	/* started here; its HELLO is awaited */
+	CHILD_EXPECTED,	/* told it will move here (OP_EXPECT); its HELLO is awaited */
+	CHILD_UP,
+	CHILD_MOVED,	/* started here, moved away: its exit is still ours to report */
+};
+
+struct child {
+	int32_t id;
+	pid_t pid;		/* its process (started here, or told by OP_EXPECT) */
+	uint32_t create_req;	/* the OP_CREATE that started it, until its HELLO */
+	enum child_state state;
+	bool spawned;		/* its process is a child of this one */
+	char key[KEYS_Z85];	/* on another host: that host's key, which its link must carry;
+				 * "" on this one */
+};
+
+struct node {
+	int32_t id;
+	const char *parent_endpoint;
+	const char *dir;	/* the instance's run directory (rundir.h) */
+	const struct cmdset *set;
+	char program[4096];	/* this executable, to start children */
+
+	/* Links to other hosts (remote.h); with no key this node has none. */
+	const char *key_file;	/* this host's key pair */
+	const char *server_key;	/* the parent's host key, when the parent is on another host */
+	const char *address;	/* this host's address, to listen for children elsewhere */
+	int timeout_ms;		/* silence that ends a link to another host */
+	pid_t agent;		/* the host's agent that started it (0: none): ends with it */
+	bool has_key;
+	struct keypair kp;
+	struct zap *zap;	/* who may connect from other hosts: opened with the listener */
+
+	struct rundir run;
+	void *ctx;
+	void *up;		/* DEALER to the parent */
+	void *up_mon;
+	struct downlink down;	/* the children's ROUTER; its endpoint is where they connect */
+	unsigned uplinks;	/* uplinks opened so far, to name their monitors */
+	void *work;		/* PAIR to the worker thread */
+	int sigfd;
+
+	struct child *children;
+	size_t nchildren, cap;
+	struct inflight *inflight;	/* what each child may answer (inflight.h) */
+	unsigned long dropped;		/* messages from below dropped: not theirs to send */
+
+	struct beats beats;	/* heartbit reports (beats.h) */
+
+	bool stopping;
+
+	struct worker *worker;
+	unsigned worker_busy;	/* pieces handed to the worker and not yet answered */
+};
+
+#endif
