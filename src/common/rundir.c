@@ -44,7 +44,11 @@ int rundir_create(struct rundir *d)
 		int n = snprintf(d->path, sizeof d->path, "%s/mqtree-XXXXXX", base);
 		if (n < 0 || (size_t)n >= sizeof d->path)
 			continue;
-		if (mkdtemp(d->path) && lock_open(d, O_CREAT | O_EXCL) == 0)
+		if (!mkdtemp(d->path)) {
+			err = errno;
+			continue;
+		}
+		if (lock_open(d, O_CREAT | O_EXCL) == 0)
 			return 0;
 		err = errno;
 		rmdir(d->path);

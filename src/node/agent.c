@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "buf.h"
 #include "cmdset.h"
 #include "keys.h"
 #include "link.h"
@@ -45,8 +46,7 @@ struct agent {
 	unsigned session;	/* joins so far: what an earlier control started is not news */
 	bool joined, warned, stopping;
 	int status;
-	struct started *nodes;
-	size_t n, cap;
+	struct buf nodes;	/* struct started records */
 };
 
 /* The address this host reaches the control from: a UDP socket "connected" there sends
@@ -88,7 +88,8 @@ static void spawn(struct agent *a, const struct msg *m)
 	const char *f[4];
 	pid_t pid;
 	if (proto_read_fields(m, buf, f, 4) < 0 || m->id < 0 || !cmdset_find(f[2])) {
-		proto_send_rep(a->up, m->req, m->id, REP_ERR, "Cannot start node: bad request", 30);
+		static const char bad[] = "Cannot start node: bad request";
+		proto_send_rep(a->up, m->req, m->id, REP_ERR, bad, sizeof bad - 1);
 		return;
 	}
 	snprintf(key, sizeof key, "--key=%s", a->o->key_file);
@@ -98,21 +99,16 @@ static void spawn(struct agent *a, const struct msg *m)
 	snprintf(agent, sizeof agent, "--agent=%d", (int)getpid());
 	const char *extra[] = { key, server, addr, timeout, agent, NULL };
 	struct proc_node node = { a->program, m->id, f[0], f[2], a->run.path, extra };
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? a->cap * 2 : 16;
-		struct started *s = realloc(a->nodes, cap * sizeof *s);
-		if (!s)
-			log_fatal("out of memory");
-		a->nodes = s;
-		a->cap = cap;
-	}
+	if (buf_reserve(&a->nodes, sizeof(struct started)) < 0)
+		log_fatal("out of memory");
 	if (proc_spawn(&node, &pid) < 0) {
 		char text[160];
 		snprintf(text, sizeof text, "Cannot start node: %s", strerror(errno));
 		proto_send_rep(a->up, m->req, m->id, REP_ERR, text, strlen(text));
 		return;
 	}
-	a->nodes[a->n++] = (struct started){ m->id, pid, a->session };
+	struct started rec = { m->id, pid, a->session };
+	buf_append(&a->nodes, &rec, sizeof rec);	/* room reserved above */
 	unsigned char body[4];
 	proto_put_i32(body, pid);
 	proto_send_rep(a->up, m->req, m->id, REP_SPAWNED, body, sizeof body);
@@ -183,12 +179,15 @@ static void on_signals(struct agent *a)
 	int status;
 	pid_t pid;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (size_t i = 0; i < a->n; i++) {
-			if (a->nodes[i].pid != pid)
+		struct started *s = (struct started *)a->nodes.data;
+		size_t n = a->nodes.len / sizeof *s;
+		for (size_t i = 0; i < n; i++) {
+			if (s[i].pid != pid)
 				continue;
-			if (a->nodes[i].session == a->session && a->joined)
-				proto_send_lost(a->up, a->nodes[i].id, pid, -1);
-			a->nodes[i] = a->nodes[--a->n];
+			if (s[i].session == a->session && a->joined)
+				proto_send_lost(a->up, s[i].id, pid, -1);
+			s[i] = s[n - 1];
+			a->nodes.len -= sizeof *s;
 			break;
 		}
 	}
@@ -267,7 +266,7 @@ int agent_run(const struct agent_options *o)
 	if (a->ctx)
 		zmq_ctx_term(a->ctx);
 	rundir_leave(&a->run);
-	free(a->nodes);
+	buf_free(&a->nodes);
 	if (a->sigfd >= 0)
 		close(a->sigfd);
 	return a->status;

@@ -106,7 +106,7 @@ static void do_create(struct node *n, const struct msg *m)
 		c->state = CHILD_SPAWNED;
 		snprintf(c->key, sizeof c->key, "%s", key);
 		if (!remote_listen(n, m->req))
-			child_remove(n, child_find(n, id));
+			child_remove(n, c);
 		return;
 	}
 	if (!proc_fd_room(n->nchildren)) {	/* its link needs a descriptor here */
@@ -202,7 +202,7 @@ static void do_expect(struct node *n, const struct msg *m)
 	snprintf(c->key, sizeof c->key, "%s", key);
 	/* From another host it connects where REP_LISTEN says. */
 	if (key[0] && !remote_listen(n, m->req))
-		child_remove(n, child_find(n, id));
+		child_remove(n, c);
 	else
 		reply(n, m->req, REP_OK, NULL);
 }
