@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "buf.h"
+#include "hosts.h"
 #include "output.h"
 #include "parse.h"
 #include "topo.h"
@@ -17,20 +18,22 @@
 
 struct commands {
 	const struct topo *topo;
+	const struct hosts *hosts;
 	enum topo_kind kind;
 	const struct cmdset *set;
 	struct output *out;
 	struct commands_ops ops;
 };
 
-struct commands *commands_new(const struct topo *topo, enum topo_kind kind,
-			      const struct cmdset *set, struct output *out,
+struct commands *commands_new(const struct topo *topo, const struct hosts *hosts,
+			      enum topo_kind kind, const struct cmdset *set, struct output *out,
 			      const struct commands_ops *ops)
 {
 	struct commands *cm = calloc(1, sizeof *cm);
 	if (!cm)
 		return NULL;
 	cm->topo = topo;
+	cm->hosts = hosts;
 	cm->kind = kind;
 	cm->set = set;
 	cm->out = out;
@@ -79,17 +82,43 @@ static int arg_id(struct commands *cm, const struct tokens *t, size_t i, int32_t
 	return -1;
 }
 
+#define CREATE_ARGS "ID [PARENT] [@HOST]"
+
+/* A create's last argument names its host when it starts with '@'. */
+static bool names_host(const struct tokens *t, size_t i)
+{
+	return t->n > i && t->tok[i].len && t->tok[i].s[0] == '@';
+}
+
 static void cmd_create(struct commands *cm, const struct tokens *t)
 {
 	int32_t id;
 	int64_t parent = TOPO_ROOT;
+	int host = HOSTS_LOCAL;
+	size_t nargs = names_host(t, t->n - 1) ? t->n - 1 : t->n;
+	if (nargs > 3) {
+		output_puts(cm->out, "Error: Too many arguments; usage: create " CREATE_ARGS);
+		return;
+	}
 	if (arg_id(cm, t, 1, &id) < 0)
 		return;
-	if (t->n > 2 && parse_parent(&t->tok[2], &parent) < 0) {
+	if (nargs > 2 && parse_parent(&t->tok[2], &parent) < 0) {
 		error_token(cm, "Invalid id", &t->tok[2]);
 		return;
 	}
-	cm->ops.create(cm->ops.arg, id, parent);
+	if (nargs < t->n) {
+		const struct word *w = &t->tok[t->n - 1];
+		host = hosts_find(cm->hosts, w->s + 1, w->len - 1);
+		if (host < 0) {
+			output_puts(cm->out, "Error: Host not found");
+			return;
+		}
+		if (!hosts_get(cm->hosts, host)->alive) {
+			output_puts(cm->out, "Error: Host is unavailable");
+			return;
+		}
+	}
+	cm->ops.create(cm->ops.arg, id, parent, host);
 }
 
 static void cmd_ping(struct commands *cm, const struct tokens *t)
@@ -136,6 +165,8 @@ static void tree_line(struct topo_node *n, void *arg)
 		buf_puts(&tp->line, n->parent == TOPO_ROOT ? "" : n->side ? " (R)" : " (L)");
 	if (n->pid)
 		buf_printf(&tp->line, " pid %d", (int)n->pid);
+	if (hosts_listening(tp->cm->hosts))
+		buf_printf(&tp->line, " @%s", hosts_get(tp->cm->hosts, n->host)->name);
 	buf_puts(&tp->line, states[n->state]);
 	output_line(tp->cm->out, tp->line.data, tp->line.len);
 }
@@ -152,6 +183,34 @@ static void cmd_tree(struct commands *cm, const struct tokens *t)
 	for (size_t i = 0; i < n; i++)
 		topo_walk(cm->topo, roots[i], tree_line, &tp);
 	buf_free(&tp.line);
+}
+
+struct host_count {
+	int host;
+	size_t n;
+};
+
+static void count_on_host(struct topo_node *n, void *arg)
+{
+	struct host_count *c = arg;
+	c->n += n->host == c->host;
+}
+
+/* `hosts`: one line a host, this one first. */
+static void cmd_hosts(struct commands *cm, const struct tokens *t)
+{
+	struct buf b = { 0 };
+	for (size_t i = 0; i < hosts_count(cm->hosts); i++) {
+		const struct host *h = hosts_get(cm->hosts, (int)i);
+		struct host_count c = { (int)i, 0 };
+		topo_each_sorted(cm->topo, count_on_host, &c);
+		buf_reset(&b);
+		buf_printf(&b, "%s %s, %zu node%s, %s%s", h->name, h->address, c.n,
+			   c.n == 1 ? "" : "s", h->alive ? "alive" : "unavailable",
+			   i == HOSTS_LOCAL ? ", this host" : "");
+		output_line(cm->out, b.data, b.len);
+	}
+	buf_free(&b);
 }
 
 static void cmd_heartbit(struct commands *cm, const struct tokens *t)
@@ -177,14 +236,15 @@ static void cmd_exit(struct commands *cm, const struct tokens *t)
 }
 
 static const struct command commands[] = {
-	{ "create", RQ_CREATE, true, "ID [PARENT]", "start node ID under PARENT (-1: the control node)",
-	  1, 2, cmd_create, false },
+	{ "create", RQ_CREATE, true, CREATE_ARGS,
+	  "start node ID under PARENT (-1: the control node), on HOST", 1, 3, cmd_create, false },
 	{ "exec", RQ_EXEC, true, "ID ARGS...", NULL, 1, VARIADIC, NULL, true },
 	{ "ping", RQ_PING, true, "ID", "Ok: 1 if node ID answers, Ok: 0 if not", 1, 1, cmd_ping, false },
 	{ "pingall", RQ_WHOLE, true, "", "every unavailable node, or -1", 0, 0, cmd_pingall, false },
 	{ "kill", RQ_KILL, true, "ID", "end node ID and its subtree", 1, 1, cmd_kill, false },
 	{ "remove", RQ_REMOVE, true, "ID", "end node ID; its children are joined again", 1, 1, cmd_remove, false },
 	{ "tree", RQ_WHOLE, false, "", "show the nodes", 0, 0, cmd_tree, false },
+	{ "hosts", -1, false, "", "the hosts nodes run on (--listen)", 0, 0, cmd_hosts, false },
 	{ "heartbit", -1, false, "MS", "every node reports every MS ms; silent 4*MS: reported (0: stop)",
 	  1, 1, cmd_heartbit, false },
 	{ "heartbeat", -1, false, "MS", NULL, 1, 1, cmd_heartbit, false },
@@ -257,7 +317,8 @@ bool commands_waits(struct commands *cm, const char *line, size_t len)
 	/* A bad id is answered now, whatever is under way. */
 	if (cmd->min && parse_id(&t.tok[1], &id) < 0)
 		return false;
-	if (cmd->waits == RQ_CREATE && t.n > 2 && parse_parent(&t.tok[2], &parent) < 0)
+	if (cmd->waits == RQ_CREATE && t.n > 2 && !names_host(&t, 2) &&
+	    parse_parent(&t.tok[2], &parent) < 0)
 		return false;
 	return cm->ops.waits(cm->ops.arg, cmd->waits, id, parent);
 }

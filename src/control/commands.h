@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "cmdset.h"
+#include "hosts.h"
 #include "requests.h"
 #include "topo_types.h"
 
@@ -18,7 +19,7 @@ struct commands;
 
 /* What a command does, once read. Every call gets `arg`. */
 struct commands_ops {
-	void (*create)(void *arg, int32_t id, int64_t parent);
+	void (*create)(void *arg, int32_t id, int64_t parent, int host);
 	void (*ping)(void *arg, int32_t id);
 	void (*pingall)(void *arg);
 	void (*kill)(void *arg, int32_t id);
@@ -37,9 +38,9 @@ struct commands_ops {
 	void *arg;
 };
 
-/* `tree` reads topo; errors and `help` go to out. */
-struct commands *commands_new(const struct topo *topo, enum topo_kind kind,
-			      const struct cmdset *set, struct output *out,
+/* `tree` reads topo, `hosts` and `@HOST` hosts; errors and `help` go to out. */
+struct commands *commands_new(const struct topo *topo, const struct hosts *hosts,
+			      enum topo_kind kind, const struct cmdset *set, struct output *out,
 			      const struct commands_ops *ops);
 void commands_destroy(struct commands **cm);
 

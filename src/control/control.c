@@ -21,6 +21,7 @@
 #include "console.h"
 #include "downlink.h"
 #include "heartbit.h"
+#include "hosts.h"
 #include "link.h"
 #include "log.h"
 #include "moves.h"
@@ -124,6 +125,13 @@ static bool from_nodes(void *arg, int32_t from, zmq_msg_t *msg, const struct msg
 	struct control *c = arg;
 	char endpoint[PROTO_ENDPOINT_MAX];
 	pid_t pid;
+	/* A link counts only with the key of the host its node was placed on (none here). */
+	struct topo_node *link = topo_get(c->topo, from);
+	int host = link ? link->host : HOSTS_LOCAL;
+	if (strcmp(link_user(msg), host == HOSTS_LOCAL ? "" : hosts_key(c->hosts, host)) != 0) {
+		requests_dropped(c->rq, "message", m->id, from);
+		return true;
+	}
 	switch (m->type) {
 	case MSG_REP:
 		on_reply(c, from, m);
@@ -142,7 +150,6 @@ static bool from_nodes(void *arg, int32_t from, zmq_msg_t *msg, const struct msg
 		requests_dropped(c->rq, "message", m->id, from);
 		break;
 	}
-	(void)msg;
 	control_settle(c);
 	return true;
 }
@@ -225,7 +232,7 @@ static int setup(struct control *c)
 	rundir_endpoint(&c->run, "control", bind, sizeof bind);
 	c->ctx = link_ctx_new();
 	if (!c->ctx || downlink_open(&c->down, c->ctx, "control", bind) < 0 ||
-	    control_wire(c) < 0)
+	    control_wire_hosts(c) < 0 || control_wire(c) < 0)
 		return -1;
 	proc_fd_base();
 	return 0;
@@ -277,6 +284,9 @@ static void teardown(struct control *c)
 	topo_destroy(&c->topo);
 	heartbit_destroy(&c->hb);
 	downlink_close(&c->down);
+	hosts_destroy(&c->hosts);
+	keys_list_free(&c->allowed);
+	memset(&c->kp, 0, sizeof c->kp);
 	if (c->ctx)
 		zmq_ctx_term(c->ctx);
 	rundir_leave(&c->run);	/* the last one out removes it: the nodes are gone by now */
@@ -287,7 +297,8 @@ static void teardown(struct control *c)
 static int64_t next_wake(struct control *c)
 {
 	int64_t wake = requests_next_wake(c->rq);
-	int64_t other[] = { downlink_next_probe(&c->down), heartbit_next(c->hb),
+	int64_t other[] = { downlink_next_probe(&c->down), hosts_next_wake(c->hosts),
+			    heartbit_next(c->hb),
 			    moves_next_wake(c->moves), c->exiting ? c->exit_deadline : INT64_MAX };
 	for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
 		if (other[i] < wake)
@@ -299,6 +310,7 @@ static void on_timers(struct control *c, int64_t now)
 {
 	if (downlink_probe_due(&c->down, now))
 		probe_roots(c);
+	hosts_tick(c->hosts, now);
 	requests_tick(c->rq, now);
 	control_settle(c);
 	moves_tick(c->moves, now);
@@ -330,19 +342,21 @@ int control_run(const struct control_options *opt)
 		}
 		int64_t wake = next_wake(c);
 		long timeout = wake == INT64_MAX ? -1 : (long)(wake > now ? wake - now : 0);
-		zmq_pollitem_t items[] = {
+		zmq_pollitem_t items[7] = {
 			{ c->down.sock, 0, ZMQ_POLLIN, 0 },
 			{ c->down.mon, 0, ZMQ_POLLIN, 0 },
 			{ NULL, c->sigfd, ZMQ_POLLIN, 0 },
 			{ NULL, 0, console_wants_input(c->con) ? ZMQ_POLLIN : 0, 0 },
 		};
+		hosts_poll_items(c->hosts, items + 4);
 		if (output_flush(&c->out) < 0)
 			break;
-		if (zmq_poll(items, 4, timeout) < 0 && errno != EINTR)
+		if (zmq_poll(items, 7, timeout) < 0 && errno != EINTR)
 			break;
 		now = clock_ms();
 		if (items[2].revents)
 			on_signals(c);
+		hosts_handle(c->hosts, items + 4, now);
 		if (items[1].revents)
 			downlink_watch(&c->down, now);
 		if (items[0].revents)	/* bounded: stdin and timers get their turn under a flood */

@@ -17,6 +17,9 @@ struct control_options {
 	bool quiet;
 	bool ordered;		/* answers print in the order the commands were given */
 	bool interactive;	/* stdin is a terminal and not --quiet: prompt, line editing */
+	const char *listen;	/* ADDR:PORT agents of other hosts join on, or NULL */
+	const char *key_file;	/* with listen: the control's key pair */
+	const char *allow_file;	/* with listen: the keys of the hosts that may join */
 };
 
 /* Runs the control node until exit; its exit status. */

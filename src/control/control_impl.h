@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "downlink.h"
+#include "keys.h"
 #include "output.h"
 #include "rundir.h"
 
@@ -19,6 +20,9 @@ struct control {
 	struct rundir run;	/* where the local links live */
 	void *ctx;
 	struct downlink down;	/* depth-1 nodes connect here */
+	struct keypair kp;	/* with --listen */
+	struct keylist *allowed;
+	struct hosts *hosts;
 	int sigfd;
 
 	struct topo *topo;
@@ -38,7 +42,9 @@ struct control {
 void control_settle(struct control *c);
 /* No more input: the answers due are awaited (control.c says how long). */
 void control_begin_exit(struct control *c);
-/* Makes the parts, each given the ops it needs of the others. 0, or -1. */
+/* Makes the parts, each given the ops it needs of the others: the hosts first (the
+ * control's own is host 0; with --listen the others join), then the rest. 0, or -1. */
+int control_wire_hosts(struct control *c);
 int control_wire(struct control *c);
 
 #endif

@@ -10,6 +10,7 @@
 #include "console.h"
 #include "control.h"
 #include "heartbit.h"
+#include "hosts.h"
 #include "log.h"
 #include "moves.h"
 #include "proc.h"
@@ -30,24 +31,77 @@ static int send_down(void *arg, uint32_t req, uint8_t op, uint8_t flags, const i
 	return downlink_send_req(&c->down, req, op, flags, path, npath, body, len);
 }
 
-static int spawn(void *arg, int32_t id, pid_t *pid)
+/* Here, or by the agent of the node's host. A node here gets the control's key pair when
+ * it listens: it may have children on other hosts, or a parent there (parent_key). */
+static int spawn(void *arg, uint32_t req, int32_t id, int host, const char *parent_ep,
+		 const char *parent_key, pid_t *pid)
 {
 	struct control *c = arg;
+	const struct control_options *o = c->opt;
 	size_t links;
+	if (host != HOSTS_LOCAL) {
+		if (!parent_ep) {
+			parent_ep = c->down.remote;
+			parent_key = c->kp.pub;
+		}
+		return hosts_spawn(c->hosts, host, req, id, parent_ep, parent_key, o->set->name)
+			       < 0 ? -1 : 1;
+	}
 	topo_roots(c->topo, &links);
 	if (!proc_fd_room(links)) {	/* its link needs a descriptor here */
 		errno = EMFILE;
 		return -1;
 	}
-	struct proc_node node = { c->program, id, c->down.endpoint, c->opt->set->name,
-				  c->run.path, NULL };
+	char key[PATH_MAX + 8], address[80], timeout[32], server[KEYS_Z85 + 16];
+	const char *extra[5] = { NULL };
+	if (o->listen) {
+		snprintf(key, sizeof key, "--key=%s", o->key_file);
+		snprintf(address, sizeof address, "--address=%s", hosts_get(c->hosts, host)->address);
+		snprintf(timeout, sizeof timeout, "--timeout=%d", o->timeout_ms);
+		snprintf(server, sizeof server, "--server-key=%s", parent_key ? parent_key : "");
+		extra[0] = key, extra[1] = address, extra[2] = timeout;
+		extra[3] = parent_key ? server : NULL;
+	}
+	struct proc_node node = { c->program, id, parent_ep ? parent_ep : c->down.endpoint,
+				  o->set->name, c->run.path, extra };
 	return proc_spawn(&node, pid);
 }
 
+static const char *host_key(void *arg, int host)
+{
+	return hosts_key(((struct control *)arg)->hosts, host);
+}
+
+/* By pid here; on another host by its agent. */
 static void kill_node(void *arg, pid_t pid, int32_t id)
 {
-	(void)arg;
-	proc_kill(pid, id);
+	struct control *c = arg;
+	struct topo_node *n = topo_get(c->topo, id);
+	if (n && n->host != HOSTS_LOCAL)
+		hosts_kill(c->hosts, n->host, id, pid);
+	else
+		proc_kill(pid, id);
+}
+
+static void spawn_answer(void *arg, int host, const struct msg *m)
+{
+	struct control *c = arg;
+	requests_spawn_answer(c->rq, host, m);
+	control_settle(c);
+}
+
+static void node_exit(void *arg, int host, int32_t id, pid_t pid)
+{
+	struct control *c = arg;
+	requests_node_exit(c->rq, host, id, pid);
+	control_settle(c);
+}
+
+static void host_down(void *arg, int host)
+{
+	struct control *c = arg;
+	requests_host_down(c->rq, host);
+	control_settle(c);
 }
 
 static void print(void *arg, uint64_t tag, const char *line, size_t len)
@@ -109,9 +163,9 @@ static void lost(void *arg, int32_t id)
 	requests_on_lost(((struct control *)arg)->rq, id, 0);
 }
 
-static void cmd_create(void *arg, int32_t id, int64_t parent)
+static void cmd_create(void *arg, int32_t id, int64_t parent, int host)
 {
-	requests_create(((struct control *)arg)->rq, id, parent);
+	requests_create(((struct control *)arg)->rq, id, parent, host);
 }
 
 static void cmd_ping(void *arg, int32_t id)
@@ -213,12 +267,31 @@ static bool print_above(void *arg, const char *line, size_t len)
 	return console_print_above(arg, line, len);
 }
 
+int control_wire_hosts(struct control *c)
+{
+	const struct control_options *o = c->opt;
+	const struct hosts_ops ops = { spawn_answer, node_exit, host_down, c };
+	char err[512];
+	if (o->listen && (keys_load(o->key_file, &c->kp, err, sizeof err) < 0 ||
+			  !(c->allowed = keys_list_load(o->allow_file, err, sizeof err)))) {
+		log_warn("%s", err);
+		return errno = EINVAL, -1;
+	}
+	const struct hosts_config cfg = { o->listen, &c->kp, c->allowed, o->timeout_ms };
+	if (!(c->hosts = hosts_new(c->ctx, &cfg, &ops)))
+		return -1;
+	return o->listen ? downlink_listen(&c->down, hosts_get(c->hosts, HOSTS_LOCAL)->address,
+					   &c->kp, "node", o->timeout_ms)
+			 : 0;
+}
+
 int control_wire(struct control *c)
 {
 	const struct control_options *o = c->opt;
-	const struct requests_ops requests_ops = { send_down,  spawn,	   kill_node, print, now_ms,
-						   move_remove, move_adopt, linked,    c };
-	const struct moves_ops moves_ops = {send_down, now_ms, kill_node, new_id,
+	const struct requests_ops requests_ops = { send_down,	 spawn,	     host_key, kill_node,
+						   print,	 now_ms,     move_remove,
+						   move_adopt,	 linked,     c };
+	const struct moves_ops moves_ops = {send_down, now_ms, kill_node, host_key, new_id,
 					    in_flight, hold,   release,	  adopt_from,
 					    answer,    lost,   c};
 	const struct commands_ops commands_ops = { cmd_create,	 cmd_ping,     cmd_pingall, cmd_kill,
@@ -233,8 +306,8 @@ int control_wire(struct control *c)
 	c->hb = heartbit_new();
 	c->rq = requests_new(c->topo, c->hb, o->timeout_ms, &requests_ops);
 	c->moves = moves_new(c->topo, o->timeout_ms > HELLO_MIN_MS ? o->timeout_ms : HELLO_MIN_MS,
-			     c->down.endpoint, &moves_ops);
-	c->cmd = commands_new(c->topo, o->kind, o->set, &c->out, &commands_ops);
+			     c->down.endpoint, c->down.remote, &moves_ops);
+	c->cmd = commands_new(c->topo, c->hosts, o->kind, o->set, &c->out, &commands_ops);
 	if (buf_printf(&banner, "mqtree %s: topology %s, exec %s. Type 'help' for the commands.",
 		       MQTREE_VERSION, topo_kind_name(o->kind), o->set->name) < 0)
 		log_fatal("out of memory");

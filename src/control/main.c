@@ -21,6 +21,10 @@ static void usage(FILE *f)
 		"  -q, --quiet        no prompt and no banner\n"
 		"  -o, --ordered      answers in the order the commands were given (the work\n"
 		"                     stays concurrent)\n"
+		"      --listen=ADDR:PORT  let agents on other hosts join (mqtree-node --join):\n"
+		"                     ADDR is this host's address as the others reach it\n"
+		"      --key=FILE     this host's key pair, with --listen (mqtree-node keygen FILE)\n"
+		"      --allow=FILE   the public keys of the hosts that may join, one a line\n"
 		"  -h, --help         this help\n"
 		"  -V, --version      the version\n",
 		cmdset_names());
@@ -34,6 +38,18 @@ static int bad(const char *what, const char *arg)
 	return 2;
 }
 
+/* ADDR:PORT with a port, and an address the nodes of other hosts can be told to connect to
+ * (not a wildcard). */
+static bool listen_ok(const char *arg)
+{
+	const char *colon = strrchr(arg, ':');
+	struct word port = { colon ? colon + 1 : "", colon ? strlen(colon + 1) : 0 };
+	int64_t p;
+	return colon && colon > arg && parse_uint(&port, 65535, &p) == 0 && p > 0 &&
+	       strncmp(arg, "*:", 2) != 0 && strncmp(arg, "0.0.0.0:", 8) != 0 &&
+	       (size_t)(colon - arg) < 48;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -42,6 +58,9 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "ordered", no_argument, NULL, 'o' },
+		{ "listen", required_argument, NULL, 'L' },
+		{ "key", required_argument, NULL, 'K' },
+		{ "allow", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -76,6 +95,18 @@ int main(int argc, char **argv)
 		case 'o':
 			c.ordered = true;
 			break;
+		case 'L':
+			if (!listen_ok(optarg))
+				return bad("invalid listen address (ADDR:PORT, ADDR an address of "
+					   "this host the others reach)", optarg);
+			c.listen = optarg;
+			break;
+		case 'K':
+			c.key_file = optarg;
+			break;
+		case 'A':
+			c.allow_file = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -90,6 +121,9 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		return bad("unexpected argument", argv[optind]);
+	if (c.listen && (!c.key_file || !c.allow_file))
+		return bad("--listen needs --key=FILE and --allow=FILE; a key pair is made with "
+			   "mqtree-node keygen FILE, for", c.listen);
 	log_init("mqtree");
 	c.interactive = !c.quiet && isatty(STDIN_FILENO);
 	if (!isatty(STDOUT_FILENO))

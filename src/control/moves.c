@@ -18,6 +18,8 @@ struct job {
 	bool started;
 	uint32_t expect_req;	/* the OP_EXPECT to the new parent in flight, 0 if none */
 	uint32_t move_req;	/* the OP_MOVE in flight, 0 if none */
+	char listen[PROTO_ENDPOINT_MAX];	/* where a parent on another host listens ("": */
+	char listen_key[PROTO_KEY_LEN + 1];	/* the parent is on the mover's host), its key */
 	int32_t link;		/* the link their answers come back on */
 	int32_t waiting;	/* a node still being created that must move, or TOPO_NONE */
 	bool draining;		/* waiting for answers on their way through the old path */
@@ -31,11 +33,12 @@ struct moves {
 	struct topo *topo;
 	int arrive_ms;
 	char endpoint[PROTO_ENDPOINT_MAX];
+	char remote[PROTO_ENDPOINT_MAX];
 	struct moves_ops ops;
 };
 
 struct moves *moves_new(struct topo *topo, int arrive_ms, const char *endpoint,
-			const struct moves_ops *ops)
+			const char *remote, const struct moves_ops *ops)
 {
 	struct moves *mv = calloc(1, sizeof *mv);
 	if (!mv)
@@ -44,6 +47,7 @@ struct moves *moves_new(struct topo *topo, int arrive_ms, const char *endpoint,
 	mv->topo = topo;
 	mv->arrive_ms = arrive_ms;
 	snprintf(mv->endpoint, sizeof mv->endpoint, "%s", endpoint);
+	snprintf(mv->remote, sizeof mv->remote, "%s", remote);
 	mv->ops = *ops;
 	return mv;
 }
@@ -176,7 +180,15 @@ static void send_move(struct moves *mv, struct job *j)
 	struct topo_move *m = &j->moves[j->done];
 	log_debug("moving %d under %d", (int)m->id, (int)m->parent);
 	struct topo_node *parent = topo_get(mv->topo, m->parent);
+	struct topo_node *node = topo_get(mv->topo, m->id);
 	const char *fields[] = { parent ? parent->endpoint : mv->endpoint, "" };
+	if (j->listen[0]) {	/* a parent on another host */
+		fields[0] = j->listen;
+		fields[1] = j->listen_key;
+	} else if (!parent && node->host != 0) {	/* the control, from another host */
+		fields[0] = mv->remote;
+		fields[1] = mv->ops.host_key(mv->ops.arg, 0);
+	}
 	char body[PROTO_FIELDS_MAX];
 	size_t len = proto_fields_body(body, fields, 2);
 	j->move_req = mv->ops.new_id(mv->ops.arg);
@@ -189,8 +201,11 @@ static void send_expect(struct moves *mv, struct job *j)
 {
 	struct topo_move *m = &j->moves[j->done];
 	struct topo_node *node = topo_get(mv->topo, m->id);
+	struct topo_node *parent = topo_get(mv->topo, m->parent);
 	unsigned char body[PROTO_MOVER_MAX];
-	size_t len = proto_expect_body(body, m->id, node->pid, NULL);
+	bool remote = parent && parent->host != node->host;
+	size_t len = proto_expect_body(body, m->id, node->pid,
+				       remote ? mv->ops.host_key(mv->ops.arg, node->host) : NULL);
 	j->expect_req = mv->ops.new_id(mv->ops.arg);
 	if (send_along(mv, j, j->expect_req, OP_EXPECT, m->parent, body, len) < 0)
 		job_end(mv, j, "Error: Node is unavailable");
@@ -245,6 +260,7 @@ static void step(struct moves *mv, struct job *j)
 			continue;
 		}
 		j->deadline = mv->ops.now(mv->ops.arg) + mv->arrive_ms;
+		j->listen[0] = j->listen_key[0] = '\0';
 		if (m->parent == TOPO_ROOT)
 			send_move(mv, j);	/* we expect it ourselves */
 		else
@@ -328,6 +344,15 @@ enum moves_reply moves_on_reply(struct moves *mv, int32_t from, const struct msg
 	bool expect = m->req == j->expect_req;
 	if (from != j->link || m->id != (expect ? mo->parent : mo->id))
 		return MOVES_FORGED;
+	if (expect && m->code == REP_LISTEN) {	/* a parent on another host; REP_OK follows */
+		char text[PROTO_FIELDS_MAX];
+		const char *f[2];
+		if (proto_read_fields(m, text, f, 2) == 0) {
+			snprintf(j->listen, sizeof j->listen, "%s", f[0]);
+			snprintf(j->listen_key, sizeof j->listen_key, "%s", f[1]);
+		}
+		return MOVES_TAKEN;
+	}
 	if (m->code != REP_OK) {
 		log_debug("%s of %d under %d: code %d %.*s", expect ? "expecting" : "moving",
 			  (int)mo->id, (int)mo->parent, m->code,

@@ -31,6 +31,8 @@ struct moves_ops {
 	int64_t (*now)(void *arg);
 	/* Ends node id's process, pid, at once. */
 	void (*kill)(void *arg, pid_t pid, int32_t id);
+	/* The public key nodes on host authenticate with (hosts_key). */
+	const char *(*host_key)(void *arg, int host);
 	/* The request engine: a fresh request id; whether a request to id's subtree is on its
 	 * way (its answer may still come by the old path: the subtree must not move yet);
 	 * holding a subtree's requests while it moves (the nodes held are added to `held`, i32
@@ -48,9 +50,11 @@ struct moves_ops {
 };
 
 /* Moves work on the tree model `topo`; a moving node gets arrive_ms to arrive; `endpoint`
- * is the control's own, for a node that moves to depth 1. */
+ * is the control's own, for a node that moves to depth 1, and `remote` the one for nodes on
+ * other hosts ("": none). A node moving to a parent on another host connects where that
+ * parent says it listens (REP_LISTEN to the OP_EXPECT), with the parent host's key. */
 struct moves *moves_new(struct topo *topo, int arrive_ms, const char *endpoint,
-			const struct moves_ops *ops);
+			const char *remote, const struct moves_ops *ops);
 void moves_destroy(struct moves **mv);
 
 /* remove: answers request `req` (Ok, or why not) once node id is out and its children

@@ -47,6 +47,7 @@ struct req {
 	bool started;		/* first message sent */
 	bool ended;		/* exec: all arguments given */
 	bool sent;		/* everything sent */
+	bool agent;		/* create: its host's agent was asked to start it */
 	bool admitted;		/* create: holds a place in the spawn window */
 	bool in_backlog;
 	bool reshapes;		/* a remove, kill or list insertion: later commands that touch

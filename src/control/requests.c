@@ -297,7 +297,7 @@ void requests_pump(struct requests *rq, struct nodeq *q)
 				return;
 			case RK_CREATE: {
 				unsigned char body[PROTO_MOVER_MAX];
-				size_t len = proto_create_body(body, r->node, NULL);
+				size_t len = requests_create_body(rq, r, body);
 				r->sent = r->started = true;
 				requests_deadline_set(rq, r);
 				requests_send_or_fail(rq, r, OP_CREATE, 0, body, len);

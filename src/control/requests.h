@@ -39,7 +39,7 @@ void requests_destroy(struct requests **rq);
 void requests_settle(struct requests *rq);
 
 /* Commands. Each prints exactly one answer, now or later. */
-void requests_create(struct requests *rq, int32_t id, int64_t parent);
+void requests_create(struct requests *rq, int32_t id, int64_t parent, int host);
 void requests_ping(struct requests *rq, int32_t id);
 void requests_pingall(struct requests *rq);
 void requests_kill(struct requests *rq, int32_t id);
@@ -91,6 +91,11 @@ void requests_answer(struct requests *rq, uint32_t req, const char *line, bool r
 void requests_heard(struct requests *rq, int32_t id);
 /* Node id (if it still is that pid; 0 matches any) is gone: it and its subtree are lost. */
 void requests_on_lost(struct requests *rq, int32_t id, pid_t pid);
+/* From the agent of host: an answer to the MSG_SPAWN of a create; node id (process pid) it
+ * started ended; the agent is gone (the creates waiting for it fail). */
+void requests_spawn_answer(struct requests *rq, int host, const struct msg *m);
+void requests_node_exit(struct requests *rq, int host, int32_t id, pid_t pid);
+void requests_host_down(struct requests *rq, int host);
 /* A process this control node started (a depth-1 node) ended. */
 void requests_on_exit(struct requests *rq, pid_t pid, const char *why);
 

@@ -106,6 +106,9 @@ void requests_lose_one(struct topo_node *n, void *arg);
 /* requests_create.c */
 void requests_admit(struct requests *rq);
 void requests_create_abort(struct requests *rq, struct req *r);
+/* An OP_CREATE's body: with the key of the new node's host when its parent is elsewhere. */
+size_t requests_create_body(struct requests *rq, struct req *r,
+			    unsigned char out[PROTO_MOVER_MAX]);
 void requests_create_answer(struct requests *rq, struct req *r, const struct msg *m);
 /* requests_exec.c */
 void requests_exec_pump(struct requests *rq, struct req *r);

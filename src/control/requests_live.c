@@ -103,7 +103,7 @@ bool requests_may_report_lost(struct requests *rq, int32_t id, pid_t pid, int32_
 static void match_pid(struct topo_node *n, void *arg)
 {
 	struct find_pid *f = arg;
-	if (n->pid == f->pid)
+	if (n->pid == f->pid && n->host == 0)	/* a pid of this host */
 		f->found = n;
 }
 

@@ -16,8 +16,13 @@ struct requests_ops {
 	 * (the request is then answered as unavailable). */
 	int (*send)(void *arg, uint32_t req, uint8_t op, uint8_t flags, const int32_t *path,
 		    size_t npath, const void *body, size_t len);
-	/* Starts a depth-1 node: 0 with *pid, or -1 with errno. */
-	int (*spawn)(void *arg, int32_t id, pid_t *pid);
+	/* Starts node id on host for create req: its parent at parent_ep with key parent_key
+	 * (NULL: the control node). 0 with *pid (started here), 1 (its host's agent was asked:
+	 * it answers req, requests_spawn_answer), or -1 with errno. */
+	int (*spawn)(void *arg, uint32_t req, int32_t id, int host, const char *parent_ep,
+		     const char *parent_key, pid_t *pid);
+	/* The public key nodes on host authenticate with (hosts_key). */
+	const char *(*host_key)(void *arg, int host);
 	/* Ends node id's process, pid, at once. */
 	void (*kill)(void *arg, pid_t pid, int32_t id);
 	/* One answer line, to the command given the tag (requests_tag). */

@@ -27,6 +27,7 @@ struct topo_node {
 	int side;		/* bst and balanced: 0 left, 1 right child of parent; else 0 */
 	enum node_state state;
 	pid_t pid;		/* 0 until known */
+	int host;		/* the host it runs on (hosts.h; 0: the control's) */
 	char endpoint[PROTO_ENDPOINT_MAX];	/* where its children connect; "" until known */
 	int32_t *children;	/* ordered: list/tree by insertion; bst/balanced left before right */
 	size_t nchildren;

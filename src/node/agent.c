@@ -84,7 +84,8 @@ static void join(struct agent *a)
 
 static void spawn(struct agent *a, const struct msg *m)
 {
-	char buf[PROTO_FIELDS_MAX], key[32], server[48], addr[80], timeout[32], agent[32];
+	char buf[PROTO_FIELDS_MAX], key[PATH_MAX + 8], server[KEYS_Z85 + 16], addr[80];
+	char timeout[32], agent[32];
 	const char *f[4];
 	pid_t pid;
 	if (proto_read_fields(m, buf, f, 4) < 0 || m->id < 0 || !cmdset_find(f[2])) {
@@ -145,6 +146,16 @@ static bool from_control(void *arg, int32_t from, zmq_msg_t *msg, const struct m
 	}
 }
 
+/* The nodes of a control that is gone end with it (their links to it end them too; this
+ * does not wait for that). */
+static void end_nodes(struct agent *a)
+{
+	struct started *s = (struct started *)a->nodes.data;
+	for (size_t i = 0; i < a->nodes.len / sizeof *s; i++)
+		if (s[i].session == a->session)
+			proc_kill(s[i].pid, s[i].id);
+}
+
 static void on_monitor(struct agent *a)
 {
 	int ev;
@@ -165,6 +176,7 @@ static void on_monitor(struct agent *a)
 		} else if (ev == ZMQ_EVENT_DISCONNECTED && a->joined) {
 			log_warn("the control at %s is gone; waiting to join again", a->o->endpoint);
 			a->joined = false;
+			end_nodes(a);
 		}
 	}
 }

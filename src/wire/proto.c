@@ -276,6 +276,14 @@ int proto_send_period(void *sock, int32_t to, int32_t ms)
 	return send_parts(sock, to, &m, NULL, body, sizeof body);
 }
 
+int proto_send_kill(void *sock, int32_t to, int32_t id, pid_t pid)
+{
+	unsigned char body[4];
+	struct msg m = { .type = MSG_KILL, .id = id };
+	put_u32(body, (uint32_t)pid);
+	return send_parts(sock, to, &m, NULL, body, sizeof body);
+}
+
 int proto_read_period(const struct msg *m, int32_t *ms)
 {
 	if (m->type != MSG_PERIOD || m->body_len != 4)

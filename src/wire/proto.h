@@ -133,6 +133,7 @@ int proto_send_probe(void *sock, int32_t to);
 int proto_send_exit(void *sock, int32_t to);
 int proto_send_beat(void *sock, int32_t from, const int32_t *ids, size_t n);
 int proto_send_period(void *sock, int32_t to, int32_t ms);
+int proto_send_kill(void *sock, int32_t to, int32_t id, pid_t pid);	/* to an agent */
 
 /* A body of text fields, each ended by a NUL (MSG_JOIN, MSG_SPAWN, REP_LISTEN, OP_MOVE):
  * its length, 0 when they do not fit. */

@@ -193,7 +193,7 @@ class Model:
     """The expected answers of one control node `-t topology -e cmdset`, with no faults."""
 
     USAGE = {
-        "create": (1, 2, "ID [PARENT]"), "exec": (1, None, "ID ARGS..."),
+        "create": (1, 2, "ID [PARENT] [@HOST]"), "exec": (1, None, "ID ARGS..."),
         "ping": (1, 1, "ID"), "pingall": (0, 0, ""), "kill": (1, 1, "ID"),
         "remove": (1, 1, "ID"),
     }
@@ -423,7 +423,9 @@ class Model:
                 raise ValueError("the model does not answer %r" % name)
             return "Error: Unknown command " + quote(name), None
         lo, hi, usage = self.USAGE[name]
-        nargs = len(toks) - 1
+        # The model knows no host but the control's, whose name it does not know either.
+        host = name == "create" and len(toks) > 2 and toks[-1].startswith("@")
+        nargs = len(toks) - 1 - host
         if nargs < lo:
             return "Error: Missing argument; usage: %s%s%s" % (name, " " if usage else "",
                                                                 usage), None
@@ -446,6 +448,8 @@ class Model:
                 parent = parse_parent(toks[2])
                 if parent is None:
                     return "Error: Invalid id " + quote(toks[2]), None
+            if host:
+                return "Error: Host not found", None
             return self._create(node_id, parent), None
         if name == "ping":
             return ("Ok: 1" if node_id in self.nodes else "Error: Not found"), None

@@ -17,12 +17,23 @@ static struct {
 	struct buf out;		/* printed answers, a line each */
 } fx;
 
-static int fake_spawn(void *arg, int32_t id, pid_t *pid)
+/* The last start asked of another host's agent: "REQ ID@HOST PARENT_EP PARENT_KEY". */
+static char agent_asked[256];
+
+/* Here: started at once; on another host: its agent is asked. */
+static int fake_spawn(void *arg, uint32_t req, int32_t id, int host, const char *parent_ep,
+		      const char *parent_key, pid_t *pid)
 {
 	(void)arg;
-	*pid = FAKE_PID(id);
-	return 0;
+	if (!host) {
+		*pid = FAKE_PID(id);
+		return 0;
+	}
+	snprintf(agent_asked, sizeof agent_asked, "%u %d@%d %s %s", req, (int)id, host,
+		 parent_ep ? parent_ep : "-", parent_key ? parent_key : "-");
+	return 1;
 }
+
 
 static void fake_print(void *arg, uint64_t tag, const char *line, size_t len)
 {
@@ -109,9 +120,10 @@ static bool fake_linked(void *arg, int32_t id)
 static void fx_start(enum topo_kind kind)
 {
 	static const struct requests_ops requests_ops = {
-		fake_send, fake_spawn, fake_kill, fake_print, fake_now, to_remove, to_adopt,
+		fake_send, fake_spawn, fake_host_key, fake_kill, fake_print, fake_now, to_remove, to_adopt,
 		fake_linked, NULL};
-	static const struct moves_ops moves_ops = { fake_send, fake_now, fake_kill, to_new_id,
+	static const struct moves_ops moves_ops = { fake_send, fake_now, fake_kill, fake_host_key,
+						    to_new_id,
 					      to_in_flight, to_hold, to_release, to_adopt_from,
 					      to_answer, to_lost, NULL };
 	memset(&fx, 0, sizeof fx);
@@ -120,7 +132,8 @@ static void fx_start(enum topo_kind kind)
 	fx.topo = topo_new(kind);
 	fx.hb = heartbit_new();
 	fx.rq = requests_new(fx.topo, fx.hb, 500, &requests_ops);
-	fx.mv = moves_new(fx.topo, HELLO_MIN_MS, "tcp://127.0.0.1:1", &moves_ops);
+	fx.mv = moves_new(fx.topo, HELLO_MIN_MS, "ipc:///x/control", "tcp://127.0.0.1:1",
+			   &moves_ops);
 	assert_non_null(fx.topo);
 	assert_non_null(fx.hb);
 	assert_non_null(fx.rq);
@@ -210,7 +223,7 @@ static void lost(int32_t id)
 static void up(int32_t id, int32_t parent)
 {
 	char ok[32];
-	requests_create(fx.rq, id, parent);
+	requests_create(fx.rq, id, parent, 0);
 	settle();
 	if (parent == TOPO_ROOT) {
 		hello(id, id);

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 
@@ -55,6 +56,15 @@ static void fake_kill(void *arg, pid_t pid, int32_t id)
 	(void)arg;
 	assert_int_equal(pid, FAKE_PID(id));
 	buf_printf(&down.kills, "kill %d\n", (int)id);
+}
+
+/* Host h's key: 40 characters, all of them 'A' + h. */
+static const char *fake_host_key(void *arg, int host)
+{
+	static char key[PROTO_KEY_LEN + 1];
+	(void)arg;
+	memset(key, 'A' + host, PROTO_KEY_LEN);
+	return key;
 }
 
 static int64_t fake_now(void *arg)

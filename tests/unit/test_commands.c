@@ -28,9 +28,12 @@ static void record(const char *fmt, ...)
 	buf_puts(&calls, "\n");
 }
 
-static void rec_create(void *arg, int32_t id, int64_t parent)
+static void rec_create(void *arg, int32_t id, int64_t parent, int host)
 {
-	record("create %d %lld", (int)id, (long long)parent);
+	if (host)
+		record("create %d %lld @%d", (int)id, (long long)parent, host);
+	else
+		record("create %d %lld", (int)id, (long long)parent);
 }
 
 static void rec_ping(void *arg, int32_t id)
@@ -100,13 +103,14 @@ static const struct commands_ops ops = { rec_create, rec_ping, rec_pingall, rec_
 				    rec_heartbit, rec_tag, rec_quit, NULL };
 static struct output recorded = { .above = rec_line };
 static struct topo *topo;
+static struct hosts *hosts;
 static struct commands *cm;
 
 /* The command table for exec set `set`. */
 static void use_set(const struct cmdset *set)
 {
 	commands_destroy(&cm);
-	cm = commands_new(topo, TOPO_TREE, set, &recorded, &ops);
+	cm = commands_new(topo, hosts, TOPO_TREE, set, &recorded, &ops);
 	assert_non_null(cm);
 }
 
@@ -123,8 +127,12 @@ static const char *run(const char *line, bool complete)
 
 static int setup(void **state)
 {
+	static const struct hosts_config cfg = { NULL, NULL, NULL, 1000 };
+	static const struct hosts_ops hops = { NULL, NULL, NULL, NULL };
 	topo = topo_new(TOPO_TREE);
+	hosts = hosts_new(NULL, &cfg, &hops);
 	assert_non_null(topo);
+	assert_non_null(hosts);
 	use_set(&cmdset_sum);
 	return 0;
 }
@@ -134,6 +142,7 @@ static int teardown(void **state)
 	buf_free(&calls);
 	commands_destroy(&cm);
 	topo_destroy(&topo);
+	hosts_destroy(&hosts);
 	return 0;
 }
 
@@ -144,9 +153,23 @@ static void test_create(void **state)
 	assert_string_equal(run("\tcreate   7\t3 ", true), "create 7 3\n");
 	assert_string_equal(run("create 2147483647 0", true), "create 2147483647 0\n");
 	assert_string_equal(run("create", true),
-			    "Error: Missing argument; usage: create ID [PARENT]\n");
+			    "Error: Missing argument; usage: create ID [PARENT] [@HOST]\n");
 	assert_string_equal(run("create 1 2 3", true),
-			    "Error: Too many arguments; usage: create ID [PARENT]\n");
+			    "Error: Too many arguments; usage: create ID [PARENT] [@HOST]\n");
+	assert_string_equal(run("create 1 2 3 @x", true),
+			    "Error: Too many arguments; usage: create ID [PARENT] [@HOST]\n");
+	assert_string_equal(run("create 1 @nowhere", true), "Error: Host not found\n");
+	assert_string_equal(run("create 1 2 @", true), "Error: Host not found\n");
+	assert_string_equal(run("create @x", true), "Error: Invalid id '@x'\n");
+	assert_string_equal(run("create 1 y @nowhere", true), "Error: Invalid id 'y'\n");
+	char line[128], want[128];
+	const struct host *self = hosts_get(hosts, HOSTS_LOCAL);
+	snprintf(line, sizeof line, "create 4 2 @%s", self->name);
+	assert_string_equal(run(line, true), "create 4 2\n");
+	snprintf(line, sizeof line, "create 4 @%s", self->name);
+	assert_string_equal(run(line, true), "create 4 -1\n");
+	snprintf(want, sizeof want, "%s -, 0 nodes, alive, this host\n", self->name);
+	assert_string_equal(run("hosts", true), want);
 	assert_string_equal(run("create x", true), "Error: Invalid id 'x'\n");
 	assert_string_equal(run("create 2147483648", true), "Error: Invalid id '2147483648'\n");
 	assert_string_equal(run("create -1", true), "Error: Invalid id '-1'\n");

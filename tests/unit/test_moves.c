@@ -87,7 +87,8 @@ static void add(int32_t id, int32_t parent)
 
 static void start(enum topo_kind kind)
 {
-	static const struct moves_ops ops = { fake_send, fake_now, fake_kill, new_id, in_flight,
+	static const struct moves_ops ops = { fake_send, fake_now, fake_kill, fake_host_key,
+					      new_id, in_flight,
 					   hold, release, adopt_from, answer_req, lost_node, NULL };
 	memset(&mx, 0, sizeof mx);
 	memset(&down, 0, sizeof down);
@@ -95,7 +96,7 @@ static void start(enum topo_kind kind)
 	mx.next_id = 100;
 	mx.in_flight = TOPO_NONE;
 	mx.topo = topo_new(kind);
-	mx.mv = moves_new(mx.topo, 5000, "tcp://127.0.0.1:1", &ops);
+	mx.mv = moves_new(mx.topo, 5000, "ipc:///x/control", "tcp://127.0.0.1:1", &ops);
 	assert_non_null(mx.topo);
 	assert_non_null(mx.mv);
 }
@@ -185,6 +186,56 @@ static void test_remove_moves_children(void **state)
 }
 
 /* Jobs run one after another: the second starts when the first is over. */
+/* A move between hosts: the new parent is told the mover's host key and answers where it
+ * listens (REP_LISTEN, then REP_OK); the mover is sent there with the parent's key. Moving to
+ * the control node from another host, it is sent the control's remote endpoint and key. */
+static void test_move_across_hosts(void **state)
+{
+	(void)state;
+	start(TOPO_TREE);
+	add(1, TOPO_ROOT);
+	add(2, 1);
+	add(3, 2);
+	topo_get(mx.topo, 3)->host = 2;	/* 3 lives on host 2, the others here */
+	moves_remove(mx.mv, 7, 2);
+	settle();
+	const struct sent *x = last_sent(OP_EXPECT);
+	assert_non_null(x);
+	assert_int_equal(x->len, 8 + PROTO_KEY_LEN);
+	assert_memory_equal(x->body + 8, fake_host_key(NULL, 2), PROTO_KEY_LEN);
+	char listen[PROTO_FIELDS_MAX];
+	const char *f[] = { "tcp://10.1.0.1:5000", fake_host_key(NULL, 0) };
+	size_t len = proto_fields_body(listen, f, 2);
+	struct msg m = { .type = MSG_REP, .code = REP_LISTEN, .req = x->req, .id = 1,
+			 .body = listen, .body_len = len };
+	assert_int_equal(moves_on_reply(mx.mv, 1, &m), MOVES_TAKEN);
+	assert_null(last_sent(OP_MOVE));	/* not before the expect is over */
+	assert_int_equal(reply(x, 1, 1, REP_OK), MOVES_TAKEN);
+	const struct sent *mo = last_sent(OP_MOVE);
+	assert_non_null(mo);
+	assert_int_equal(mo->len, len);
+	assert_memory_equal(mo->body, listen, len);
+	assert_int_equal(reply(mo, 1, 3, REP_OK), MOVES_TAKEN);
+	assert_true(moves_on_hello(mx.mv, 1, 3, FAKE_PID(3)));
+	settle();
+	assert_string_equal(calls(), "hold 2\nrelease 2\nanswer 7 Ok remove\n");
+	stop();
+	start(TOPO_TREE);	/* removing 1 moves 3 (host 2) to the control node */
+	add(1, TOPO_ROOT);
+	add(3, 1);
+	topo_get(mx.topo, 3)->host = 2;
+	moves_remove(mx.mv, 8, 1);
+	settle();
+	assert_null(last_sent(OP_EXPECT));
+	mo = last_sent(OP_MOVE);
+	assert_non_null(mo);
+	const char *g[] = { "tcp://127.0.0.1:1", fake_host_key(NULL, 0) };
+	len = proto_fields_body(listen, g, 2);
+	assert_int_equal(mo->len, len);
+	assert_memory_equal(mo->body, listen, len);
+	stop();
+}
+
 static void test_jobs_in_turn(void **state)
 {
 	(void)state;
@@ -315,6 +366,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_remove_moves_children),
+		cmocka_unit_test(test_move_across_hosts),
 		cmocka_unit_test(test_jobs_in_turn),
 		cmocka_unit_test(test_waits_for_in_flight),
 		cmocka_unit_test(test_forged_answers),

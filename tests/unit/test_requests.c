@@ -37,7 +37,7 @@ static void test_queue_waits_for_create(void **state)
 	(void)state;
 	fx_start(TOPO_TREE);
 	up(1, TOPO_ROOT);
-	requests_create(fx.rq, 2, 1);
+	requests_create(fx.rq, 2, 1, 0);
 	settle();
 	const struct sent *c = last_sent(OP_CREATE);
 	assert_path(c, 1, 1);
@@ -48,6 +48,80 @@ static void test_queue_waits_for_create(void **state)
 	hello(1, 2);
 	assert_string_equal(printed(), "Ok: 100002\n");
 	assert_path(last_sent(OP_EXEC), 2, 1, 2);
+	fx_stop();
+}
+
+/* A node on another host: its parent is sent the host's key and answers where it listens
+ * (REP_LISTEN); the host's agent is asked to start it there; its HELLO may come before the
+ * agent's answer. An agent's answer to a create it was not asked for is dropped. */
+static void test_create_on_another_host(void **state)
+{
+	(void)state;
+	fx_start(TOPO_TREE);
+	up(1, TOPO_ROOT);
+	requests_create(fx.rq, 2, 1, 3);
+	settle();
+	const struct sent *c = last_sent(OP_CREATE);
+	assert_int_equal(c->len, 4 + PROTO_KEY_LEN);
+	assert_memory_equal(c->body + 4, fake_host_key(NULL, 3), PROTO_KEY_LEN);
+	char listen[PROTO_FIELDS_MAX], want[256];
+	const char *f[] = { "tcp://10.1.0.1:5000", fake_host_key(NULL, 0) };
+	size_t len = proto_fields_body(listen, f, 2);
+	agent_asked[0] = '\0';
+	answer_bytes(c, 1, REP_LISTEN, listen, len);
+	snprintf(want, sizeof want, "%u 2@3 tcp://10.1.0.1:5000 %s", c->req, f[1]);
+	assert_string_equal(agent_asked, want);
+	unsigned char pid[4];
+	proto_put_i32(pid, FAKE_PID(2));
+	struct msg m = { .type = MSG_REP, .code = REP_SPAWNED, .req = c->req, .id = 2,
+			 .body = (const char *)pid, .body_len = sizeof pid };
+	requests_spawn_answer(fx.rq, 2, &m);	/* another host's agent: dropped */
+	assert_int_equal(topo_get(fx.topo, 2)->pid, 0);
+	hello(1, 2);	/* before the agent's answer */
+	assert_string_equal(printed(), "Ok: 100002\n");
+	requests_spawn_answer(fx.rq, 3, &m);	/* late: changes nothing */
+	assert_int_equal(topo_get(fx.topo, 2)->pid, FAKE_PID(2));
+	/* at depth 1 on host 3: the agent is asked at once, with the control as parent */
+	requests_create(fx.rq, 4, TOPO_ROOT, 3);
+	settle();
+	assert_non_null(strstr(agent_asked, " 4@3 - -"));
+	uint32_t req = (uint32_t)strtoul(agent_asked, NULL, 10);
+	struct msg err = { .type = MSG_REP, .code = REP_ERR, .req = req, .id = 4,
+			   .body = "Cannot start node: no", .body_len = 21 };
+	requests_spawn_answer(fx.rq, 3, &err);
+	settle();
+	assert_string_equal(printed(), "Error: Cannot start node: no\n");
+	assert_null(topo_get(fx.topo, 4));
+	fx_stop();
+}
+
+/* The agent of a host that goes: the creates it was asked for fail; a node it reports ended
+ * is lost. */
+static void test_host_down(void **state)
+{
+	(void)state;
+	fx_start(TOPO_TREE);
+	requests_create(fx.rq, 1, TOPO_ROOT, 2);
+	settle();
+	requests_create(fx.rq, 5, TOPO_ROOT, 2);
+	settle();
+	uint32_t req = (uint32_t)strtoul(agent_asked, NULL, 10);
+	unsigned char pid[4];
+	proto_put_i32(pid, FAKE_PID(5));
+	struct msg m = { .type = MSG_REP, .code = REP_SPAWNED, .req = req, .id = 5,
+			 .body = (const char *)pid, .body_len = sizeof pid };
+	requests_spawn_answer(fx.rq, 2, &m);
+	hello(5, 5);
+	assert_string_equal(printed(), "Ok: 100005\n");
+	requests_host_down(fx.rq, 2);
+	settle();
+	assert_string_equal(printed(), "Error: Host is unavailable\n");
+	assert_null(topo_get(fx.topo, 1));
+	requests_node_exit(fx.rq, 1, 5, FAKE_PID(5));	/* another host's word: no news */
+	assert_int_equal(topo_get(fx.topo, 5)->state, NODE_UP);
+	requests_node_exit(fx.rq, 2, 5, FAKE_PID(5));
+	settle();
+	assert_int_equal(topo_get(fx.topo, 5)->state, NODE_LOST);
 	fx_stop();
 }
 
@@ -150,7 +224,7 @@ static void test_kill_waits_for_subtree(void **state)
 	up(2, 1);
 	exec_on(2, " 1 5");
 	const struct sent *e = last_sent(OP_EXEC);
-	requests_create(fx.rq, 3, 2);
+	requests_create(fx.rq, 3, 2, 0);
 	settle();
 	requests_kill(fx.rq, 1);
 	settle();
@@ -248,7 +322,7 @@ static void test_list_insertion(void **state)
 	fx_start(TOPO_LIST);
 	up(1, TOPO_ROOT);
 	up(2, 1);
-	requests_create(fx.rq, 3, 1);	/* 1 -> 3 -> 2 */
+	requests_create(fx.rq, 3, 1, 0);	/* 1 -> 3 -> 2 */
 	settle();
 	exec_on(2, " 1 6");	/* held until 2 has moved */
 	/* an insertion fences the new node and the chain it takes over, nothing above */
@@ -292,7 +366,7 @@ static void test_insertions_next_to_each_other(void **state)
 	up(1, TOPO_ROOT);
 	up(2, 1);
 	up(3, 2);
-	requests_create(fx.rq, 4, 2);	/* 1 -> 2 -> 4 -> 3 */
+	requests_create(fx.rq, 4, 2, 0);	/* 1 -> 2 -> 4 -> 3 */
 	settle();
 	assert_false(waits_at(2));
 	assert_true(requests_waits(fx.rq, RQ_CREATE, 5, 1));	/* 1 -> 5 -> 2 -> 4 ... */
@@ -317,7 +391,7 @@ static void test_kill_tells_the_parent(void **state)
 	assert_non_null(a);
 	assert_path(a, 1, 1);
 	assert_false(requests_waits(fx.rq, RQ_CREATE, 2, 1));
-	requests_create(fx.rq, 2, 1);
+	requests_create(fx.rq, 2, 1, 0);
 	settle();
 	assert_path(last_sent(OP_CREATE), 1, 1);
 	spawned(last_sent(OP_CREATE), 2);
@@ -344,7 +418,7 @@ static void test_stale_loss_of_a_node_not_started(void **state)
 	(void)state;
 	fx_start(TOPO_TREE);
 	up(1, TOPO_ROOT);
-	requests_create(fx.rq, 2, 1);
+	requests_create(fx.rq, 2, 1, 0);
 	settle();
 	requests_on_lost(fx.rq, 2, 0);
 	settle();
@@ -414,6 +488,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_one_node_in_order),
 		cmocka_unit_test(test_queue_waits_for_create),
+		cmocka_unit_test(test_create_on_another_host),
+		cmocka_unit_test(test_host_down),
 		cmocka_unit_test(test_answer_from_elsewhere_dropped),
 		cmocka_unit_test(test_lost_subtree_fails_at_once),
 		cmocka_unit_test(test_kill_barrier),
