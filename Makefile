@@ -4,7 +4,7 @@
 # FUZZ_SECONDS.
 BUILD ?= build
 CMAKE_FLAGS ?=
-PACKAGES := cmake make gcc pkg-config libzmq3-dev libedit-dev libcmocka-dev python3
+PACKAGES := cmake make gcc pkg-config libzmq3-dev libedit-dev libcmocka-dev python3 iproute2
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_PACKAGES := clang-14 libclang-rt-14-dev

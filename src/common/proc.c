@@ -203,3 +203,21 @@ bool proc_threads_ok(int n)
 		pthread_join(t[i], NULL);
 	return started == n;
 }
+
+int proc_remote_args(struct proc_remote *r, const char *key_file, const char *address,
+		     int timeout_ms, const char *server_key)
+{
+	int n = 0;
+	snprintf(r->key, sizeof r->key, "--key=%s", key_file);
+	snprintf(r->address, sizeof r->address, "--address=%s", address);
+	snprintf(r->timeout, sizeof r->timeout, "--timeout=%d", timeout_ms);
+	r->argv[n++] = r->key;
+	r->argv[n++] = r->address;
+	r->argv[n++] = r->timeout;
+	if (server_key) {
+		snprintf(r->server, sizeof r->server, "--server-key=%s", server_key);
+		r->argv[n++] = r->server;
+	}
+	r->argv[n] = r->argv[n + 1] = NULL;
+	return n;
+}

@@ -25,6 +25,18 @@ struct proc_node {
 
 #define PROC_EXTRA_MAX 8
 
+/* The options of a node that may have a parent or children on other hosts: its host's key
+ * pair file (an absolute path), the address it listens on for them, --timeout, and (with a
+ * parent elsewhere) that parent's public key. argv ends with a NULL and has room for one
+ * more option before it. */
+struct proc_remote {
+	char key[4096 + 8], address[80], timeout[32], server[64];
+	const char *argv[6];
+};
+/* Fills r; returns how many options r->argv holds. */
+int proc_remote_args(struct proc_remote *r, const char *key_file, const char *address,
+		     int timeout_ms, const char *server_key);
+
 /* Starts `prog --id=ID --parent=ENDPOINT --exec=SET --dir=DIR [extra...]` with stdin and
  * stdout on /dev/null (stdout carries only the control node's answers), default signal
  * handling and its own process group (a Ctrl-C at the terminal is for the control node

@@ -20,7 +20,8 @@ struct control {
 	struct rundir run;	/* where the local links live */
 	void *ctx;
 	struct downlink down;	/* depth-1 nodes connect here */
-	struct keypair kp;	/* with --listen */
+	struct keypair kp;	/* with --listen, from key_file */
+	char key_file[PATH_MAX];
 	struct keylist *allowed;
 	struct hosts *hosts;
 	int sigfd;

@@ -3,6 +3,8 @@
 #include "control_impl.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "buf.h"
 #include "clock.h"
@@ -52,18 +54,12 @@ static int spawn(void *arg, uint32_t req, int32_t id, int host, const char *pare
 		errno = EMFILE;
 		return -1;
 	}
-	char key[PATH_MAX + 8], address[80], timeout[32], server[KEYS_Z85 + 16];
-	const char *extra[5] = { NULL };
-	if (o->listen) {
-		snprintf(key, sizeof key, "--key=%s", o->key_file);
-		snprintf(address, sizeof address, "--address=%s", hosts_get(c->hosts, host)->address);
-		snprintf(timeout, sizeof timeout, "--timeout=%d", o->timeout_ms);
-		snprintf(server, sizeof server, "--server-key=%s", parent_key ? parent_key : "");
-		extra[0] = key, extra[1] = address, extra[2] = timeout;
-		extra[3] = parent_key ? server : NULL;
-	}
+	struct proc_remote opts;
+	if (o->listen)
+		proc_remote_args(&opts, c->key_file, hosts_get(c->hosts, host)->address,
+				 o->timeout_ms, parent_key);
 	struct proc_node node = { c->program, id, parent_ep ? parent_ep : c->down.endpoint,
-				  o->set->name, c->run.path, extra };
+				  o->set->name, c->run.path, o->listen ? opts.argv : NULL };
 	return proc_spawn(&node, pid);
 }
 
@@ -272,7 +268,11 @@ int control_wire_hosts(struct control *c)
 	const struct control_options *o = c->opt;
 	const struct hosts_ops ops = { spawn_answer, node_exit, host_down, c };
 	char err[512];
-	if (o->listen && (keys_load(o->key_file, &c->kp, err, sizeof err) < 0 ||
+	if (o->listen && !realpath(o->key_file, c->key_file)) {
+		log_warn("%s: %s", o->key_file, strerror(errno));
+		return errno = EINVAL, -1;
+	}
+	if (o->listen && (keys_load(c->key_file, &c->kp, err, sizeof err) < 0 ||
 			  !(c->allowed = keys_list_load(o->allow_file, err, sizeof err)))) {
 		log_warn("%s", err);
 		return errno = EINVAL, -1;

@@ -40,6 +40,7 @@ struct agent {
 	char name[HOST_NAME_MAX + 1];
 	char address[INET6_ADDRSTRLEN];
 	char program[PATH_MAX];
+	char key_file[PATH_MAX];	/* its absolute path: the nodes may not share our cwd */
 	struct rundir run;
 	void *ctx, *up, *mon;
 	int sigfd;
@@ -84,22 +85,21 @@ static void join(struct agent *a)
 
 static void spawn(struct agent *a, const struct msg *m)
 {
-	char buf[PROTO_FIELDS_MAX], key[PATH_MAX + 8], server[KEYS_Z85 + 16], addr[80];
-	char timeout[32], agent[32];
+	char buf[PROTO_FIELDS_MAX], agent[32];
 	const char *f[4];
+	struct proc_remote opts;
 	pid_t pid;
-	if (proto_read_fields(m, buf, f, 4) < 0 || m->id < 0 || !cmdset_find(f[2])) {
+	long timeout = 0;
+	if (proto_read_fields(m, buf, f, 4) < 0 || m->id < 0 || !cmdset_find(f[2]) ||
+	    (timeout = strtol(f[3], NULL, 10)) < 1 || timeout > 86400000) {
 		static const char bad[] = "Cannot start node: bad request";
 		proto_send_rep(a->up, m->req, m->id, REP_ERR, bad, sizeof bad - 1);
 		return;
 	}
-	snprintf(key, sizeof key, "--key=%s", a->o->key_file);
-	snprintf(server, sizeof server, "--server-key=%s", f[1]);
-	snprintf(addr, sizeof addr, "--address=%s", a->address);
-	snprintf(timeout, sizeof timeout, "--timeout=%s", f[3]);
+	int n = proc_remote_args(&opts, a->key_file, a->address, (int)timeout, f[1]);
 	snprintf(agent, sizeof agent, "--agent=%d", (int)getpid());
-	const char *extra[] = { key, server, addr, timeout, agent, NULL };
-	struct proc_node node = { a->program, m->id, f[0], f[2], a->run.path, extra };
+	opts.argv[n] = agent;
+	struct proc_node node = { a->program, m->id, f[0], f[2], a->run.path, opts.argv };
 	if (buf_reserve(&a->nodes, sizeof(struct started)) < 0)
 		log_fatal("out of memory");
 	if (proc_spawn(&node, &pid) < 0) {
@@ -213,7 +213,11 @@ static int setup(struct agent *a)
 	signal(SIGPIPE, SIG_IGN);
 	if ((a->sigfd = proc_signalfd(signals)) < 0)
 		return -1;
-	if (keys_load(o->key_file, &a->kp, err, sizeof err) < 0 ||
+	if (!realpath(o->key_file, a->key_file)) {
+		log_warn("%s: %s", o->key_file, strerror(errno));
+		return -1;
+	}
+	if (keys_load(a->key_file, &a->kp, err, sizeof err) < 0 ||
 	    keys_public(o->control_key, a->control_key, err, sizeof err) < 0) {
 		log_warn("%s", err);
 		return -1;

@@ -114,8 +114,11 @@ static void do_create(struct node *n, const struct msg *m)
 		reply(n, m->req, REP_ERR, text);
 		return;
 	}
+	struct proc_remote opts;	/* it may have children on other hosts too */
+	if (n->has_key && n->address)
+		proc_remote_args(&opts, n->key_file, n->address, n->timeout_ms, NULL);
 	struct proc_node child = { n->program, id, n->down.endpoint, n->set->name, n->run.path,
-				   NULL };
+				   n->has_key && n->address ? opts.argv : NULL };
 	if (proc_spawn(&child, &pid) < 0) {
 		snprintf(text, sizeof text, "Cannot start node: %s", strerror(errno));
 		reply(n, m->req, REP_ERR, text);

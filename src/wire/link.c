@@ -48,12 +48,16 @@ fail:
 	return NULL;
 }
 
-/* Heartbeats every quarter of the timeout; the peer is told to wait as long. */
+/* A PING every quarter of the timeout, and the connection closed when nothing came back
+ * for half of it: a peer gone silent is found within 3/4 of timeout_ms, with the slack left
+ * for finding which child it was. (PINGs are answered by libzmq's I/O thread: a node busy
+ * with a long exec still answers.) The peer is told to wait the whole timeout. */
 static int heartbeats(void *s, int timeout_ms)
 {
 	int ivl = timeout_ms / 4 > 0 ? timeout_ms / 4 : 1;
+	int wait = timeout_ms / 2 > 0 ? timeout_ms / 2 : 1;
 	return zmq_setsockopt(s, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl) |
-	       zmq_setsockopt(s, ZMQ_HEARTBEAT_TIMEOUT, &timeout_ms, sizeof timeout_ms) |
+	       zmq_setsockopt(s, ZMQ_HEARTBEAT_TIMEOUT, &wait, sizeof wait) |
 	       zmq_setsockopt(s, ZMQ_HEARTBEAT_TTL, &timeout_ms, sizeof timeout_ms);
 }
 

@@ -366,7 +366,7 @@ class Control(_Program):
     stdout is read by a thread into a queue of lines; stdin is written by a thread, so that
     send() never blocks the test even when a line is megabytes long or the program stalls."""
 
-    def __init__(self, args, tracker, workdir, name="control", rlimits=None):
+    def __init__(self, args, tracker, workdir, name="control", rlimits=None, prefix=()):
         self.args = list(args)
         self.name = name
         self.tracker = tracker
@@ -376,7 +376,9 @@ class Control(_Program):
         env.pop("XDG_RUNTIME_DIR", None)
         env.pop("MQTREE_BIN", None)
         env.pop("MQTREE_NODE_BIN", None)
-        self.proc = subprocess.Popen(with_rlimits([MQTREE_BIN] + self.args, rlimits),
+        # prefix: a command that execs the rest (same pid), e.g. `ip netns exec NS`
+        self.proc = subprocess.Popen(list(prefix) +
+                                     with_rlimits([MQTREE_BIN] + self.args, rlimits),
                                      stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      cwd=workdir, env=env)
@@ -659,12 +661,13 @@ class MqTestCase(unittest.TestCase):
             except ProcessLookupError:
                 pass
 
-    def start(self, *args, name=None, rlimits=None):
+    def start(self, *args, name=None, rlimits=None, prefix=()):
         """A control node with the given options; ended and leak-checked at teardown.
-        rlimits: resource limits it starts with, e.g. {"NOFILE": (64, 64)}."""
+        rlimits: resource limits it starts with, e.g. {"NOFILE": (64, 64)}; prefix: a command
+        that execs it, e.g. `ip netns exec NS`."""
         workdir = tempfile.mkdtemp(prefix="c%d-" % len(self.controls), dir=self.workdir)
         ctl = Control(args, self.tracker, workdir,
-                      name or "control#%d" % (len(self.controls) + 1), rlimits)
+                      name or "control#%d" % (len(self.controls) + 1), rlimits, prefix)
         self.controls.append(ctl)
         return ctl
 
