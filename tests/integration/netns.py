@@ -19,15 +19,29 @@ SUBNET = "10.77.0."
 _serial = itertools.count()
 
 # Run in the switch namespace: every frame on its interfaces (unbound: all of them; each
-# frame is seen as it enters the bridge and as it leaves), appended to a file, until killed.
+# frame is seen as it enters the bridge and as it leaves), appended to a file, until its stdin
+# closes; the frames already received are written before it ends.
 CAPTURE = r"""
-import socket, sys
+import os, select, socket, sys
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))   # ETH_P_ALL
-with open(sys.argv[1], "wb", buffering=0) as out:
+s.setblocking(False)
+with open(sys.argv[1], "wb") as out:
     print("capturing", flush=True)
+    stop = False
     while True:
-        frame = s.recv(65536)
-        out.write(len(frame).to_bytes(4, "big") + frame)
+        ready, _, _ = select.select([s] + ([] if stop else [sys.stdin]), [], [],
+                                    0 if stop else None)
+        if sys.stdin in ready and not os.read(sys.stdin.fileno(), 64):
+            stop = True
+        if s in ready:
+            while True:
+                try:
+                    frame = s.recv(65536)
+                except BlockingIOError:
+                    break
+                out.write(len(frame).to_bytes(4, "big") + frame)
+        elif stop:
+            break
 """
 
 
@@ -100,7 +114,8 @@ class Net:
         """Starts recording every frame on the switch to path; returns the process (end it
         with stop_capture)."""
         proc = subprocess.Popen(["ip", "netns", "exec", self.switch, sys.executable, "-c",
-                                 CAPTURE, path], stdout=subprocess.PIPE, text=True)
+                                 CAPTURE, path], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, text=True)
         self.captures.append(proc)
         line = proc.stdout.readline()
         if line.strip() != "capturing":
@@ -108,9 +123,13 @@ class Net:
         return proc
 
     def stop_capture(self, proc):
-        if proc.poll() is None:
+        """Ends a capture once it has written what it received."""
+        proc.stdin.close()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
             proc.kill()
-        proc.wait(10)
+            proc.wait()
         proc.stdout.close()
 
     def remove(self):
