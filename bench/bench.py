@@ -14,6 +14,9 @@ Benchmarks (--only NAME):
               chains of 1, 10 and 100 ROUTER/DEALER relays, and stdin -> ZeroMQ -> stdout
   throughput  100000 `exec 1 1 K` written as fast as possible; floor: the same lines through
               a minimal stdin -> DEALER -> ROUTER echo -> stdout program
+  hosts       a node on another host (network namespaces joined by veths, as root): exec
+              round trip and pipelined throughput over CURVE; floor: raw CURVE DEALER/ROUTER
+              ping-pong and pipe client over the same veths
   create      `create` of a 1000-node balanced tree; RSS per idle node; pingall and ping over
               it; floor: 1000 x one fork+exec of a raw ZeroMQ process until its first message,
               and 1000 such processes started 4 at a time and kept up (their memory too)
@@ -31,7 +34,8 @@ Benchmarks (--only NAME):
 
 Rules kept here: every process is started by this script (or by the programs it starts,
 which reap their own), every pid is recorded, everything is ended by pid, and at the end no
-process is left (checked, and reported if one was). Only 127.0.0.1. Nothing waits by sleeping:
+process is left (checked, and reported if one was). Only 127.0.0.1, and the addresses of
+network namespaces made (and removed) here. Nothing waits by sleeping:
 every answer is read with a deadline, and a wrong answer or a missed deadline is reported in
 the table instead of hanging. Temporary files live in one mkdtemp() directory removed at exit.
 """
@@ -331,9 +335,11 @@ class Writer(threading.Thread):
 # A running control node.
 
 class Mq:
-    def __init__(self, ctx, topology="tree", exec_set="sum", timeout_ms=None, extra=()):
+    def __init__(self, ctx, topology="tree", exec_set="sum", timeout_ms=None, extra=(),
+                 prefix=()):
         self.ctx = ctx
-        argv = [ctx.mqtree, "-q", "-t", topology, "-e", exec_set, *extra]
+        # prefix: a command that execs it (same pid), e.g. `ip netns exec NS`
+        argv = [*prefix, ctx.mqtree, "-q", "-t", topology, "-e", exec_set, *extra]
         if timeout_ms:
             argv += ["-T", str(timeout_ms)]
         self.errpath = os.path.join(ctx.tmp, f"mqtree-{len(REG.popens)}.stderr")
@@ -524,12 +530,12 @@ class Server:
     """A floor process that serves (server, relay, sink): it prints its endpoint and ends when
     its stdin is closed."""
 
-    def __init__(self, ctx, args, label):
-        self.p = REG.popen([ctx.pp] + args, label, stdin=subprocess.PIPE,
-                           stdout=subprocess.PIPE, bufsize=0)
+    def __init__(self, ctx, args, label, prefix=(), env=None, allowed=("tcp://127.0.0.1:",)):
+        self.p = REG.popen([*prefix, ctx.pp] + args, label, stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, bufsize=0, env=env)
         self.reader = LineReader(self.p.stdout.fileno(), label)
         self.endpoint = self.reader.line(10, "endpoint")
-        if not self.endpoint.startswith(("ipc://", "tcp://127.0.0.1:")):
+        if not self.endpoint.startswith(("ipc://",) + tuple(allowed)):
             raise BenchError(f"{label}: odd endpoint {self.endpoint!r}")
 
     def close(self):
@@ -869,6 +875,118 @@ def bench_throughput(ctx):
                         med(s, "floor"), kind="rate", fmt=fmt_rate, target="≥ 100,000 answers/s",
                         ok=None if m is None else m >= 100000, error=err))
     return rows
+
+
+def bench_hosts(ctx):
+    """A node on another host: the control node in one network namespace, an agent in
+    another, joined by veths and a bridge (tests/integration/netns.py); floor: raw CURVE
+    DEALER/ROUTER over the same veths."""
+    sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+    import netns
+    why = netns.root_reason()
+    if why:
+        raise BenchError(why)
+    a = ctx.args
+    node = ctx.mqtree + "-node"
+    keys = {}
+    for name in ("ctl", "h1"):
+        path = os.path.join(ctx.tmp, name)
+        if not os.path.exists(path):
+            run_tool([node, "keygen", path, name], "keygen", 10)
+        with open(path) as f:
+            kv_lines = dict(l.split() for l in f if l.startswith(("public ", "secret ")))
+            keys[name] = [kv_lines["public"], kv_lines["secret"]]
+    allowed = os.path.join(ctx.tmp, "allowed")
+    with open(allowed, "w") as f:
+        f.write(keys["h1"][0] + " h1\n")
+    n = a.tput_count
+    lines = "".join(f"exec 1 1 {k % 1000}\n" for k in range(n)).encode()
+    expect = "\n".join(f"Ok:1: {k % 1000}" for k in range(n)).encode()
+
+    def floor(net):
+        env = dict(ctx.env, PINGPONG_BIND=f"tcp://{net.address(1)}:*",
+                   PINGPONG_CURVE_SECRET=keys["h1"][1])
+        srv = Server(ctx, ["server"], "floor CURVE echo server", prefix=net.cmd(1), env=env,
+                     allowed=("tcp://" + net.address(1),))
+        cenv = dict(ctx.env, PINGPONG_CURVE_SERVER=keys["h1"][0])
+        try:
+            p = REG.popen([*net.cmd(0), ctx.pp, "client", srv.endpoint, str(a.rtt_count),
+                           str(a.rtt_count // 10)], "floor CURVE client",
+                          stdout=subprocess.PIPE, text=True, env=cenv)
+            out, _ = p.communicate(timeout=120)
+            rtt = kv(out)["median_us"]
+            pc = REG.popen([*net.cmd(0), ctx.pp, "pipeclient", srv.endpoint],
+                           "floor CURVE pipeclient", stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, bufsize=0, env=cenv)
+            w = Writer(pc.stdin.fileno(), lines)
+            try:
+                w.begin()
+                data, t1 = LineReader(pc.stdout.fileno(), "pipeclient").lines(
+                    n, a.tput_timeout, "floor answers")
+                w.join(timeout=10)
+            finally:
+                stop_writers([w], pc)
+                pc.stdin.close()
+                REG.end_popen(pc, 3.0)
+                pc.stdout.close()
+            return rtt, n / (t1 - w.started)
+        finally:
+            srv.close()
+
+    def one(rep):
+        net = netns.Net(2)
+        agent = None
+        mq = None
+        try:
+            out = {}
+            out["floor"], out["floor_rate"] = floor(net)
+            mq = Mq(ctx, prefix=net.cmd(0), extra=(
+                "--listen", f"{net.address(0)}:7000", "--key", os.path.join(ctx.tmp, "ctl"),
+                "--allow", allowed))
+            agent = REG.popen([*net.cmd(1), node, "--join", f"tcp://{net.address(0)}:7000",
+                               "--key", os.path.join(ctx.tmp, "h1"), "--control-key",
+                               keys["ctl"][0], "--name", "h1"], "mqtree agent",
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, bufsize=0)
+            said = LineReader(agent.stderr.fileno(), "agent").line(10, "the agent's join")
+            if "joined" not in said:
+                raise BenchError(f"agent: {said}")
+            pid = mq.cmd("create 1 @h1", 10)
+            if not pid.startswith("Ok: "):
+                raise BenchError(f"mqtree: 'create 1 @h1' answered {pid!r}")
+            REG.add(int(pid[4:]), "mqtree node 1 on h1")
+            mq.seen.add(int(pid[4:]))
+            r = kv(run_tool([ctx.drive, "lat", str(mq.wfd), str(mq.out.fd), str(a.lat_count),
+                             str(max(10, a.lat_count // 10)), "exec 1 1 5", "Ok:1: 5"],
+                            "exec on another host", 300, pass_fds=(mq.wfd, mq.out.fd)))
+            out["rtt"], out["p99"] = r["median_us"], r.get("p99_us", r["p90_us"])
+            w = mq.writer(lines)
+            data, t1 = mq.out.lines(n, a.tput_timeout, "answers from another host")
+            w.join(timeout=10)
+            if data != expect:
+                raise BenchError("mqtree: wrong answers from another host")
+            out["rate"] = n / (t1 - w.started)
+            out["r"] = out["rtt"] / out["floor"]
+            return out
+        finally:
+            if mq:
+                mq.close()
+            if agent:
+                REG.end_popen(agent, 3.0)
+                agent.stderr.close()
+            net.remove()
+
+    s, err = runs_of(ctx, "hosts", one, a.repeat)
+    m, rate = med(s, "rtt"), med(s, "rate")
+    return [
+        Row("`exec` round trip to a node on another host (namespaces, veth, CURVE; median; "
+            "p99 %s)" % (fmt_us(med(s, "p99")) if m else "—"), m, med(s, "floor"), fmt=fmt_us,
+            target="≤ 1.5x raw CURVE round trip", ok=None if m is None else med(s, "r") <= 1.5,
+            error=err if m is None else None, ratio=med(s, "r")),
+        Row(f"pipelined `exec 1 1 K` throughput to a node on another host, {n} requests", rate,
+            med(s, "floor_rate"), kind="rate", fmt=fmt_rate, target="≥ 100,000 answers/s",
+            ok=None if rate is None else rate >= 100000, error=err if rate is None else None),
+    ]
 
 
 def bench_create(ctx):
@@ -1288,6 +1406,7 @@ BENCHES = [                 # in the order of the table
     ("floor", bench_floor),     # run last: it reuses the floors the others measured
     ("latency", bench_latency),
     ("throughput", bench_throughput),
+    ("hosts", bench_hosts),
     ("create", bench_create),
     ("failure", bench_failure),
     ("heartbit", bench_heartbit),

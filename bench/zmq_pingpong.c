@@ -22,6 +22,10 @@
  *                                 streamed bytes of an mqtree exec and answers the result
  *   stream ENDPOINT               stdin in 64 KiB chunks -> DEALER -> sink; prints the answer
  *
+ * CURVE, as between mqtree's hosts: PINGPONG_CURVE_SECRET (Z85) makes the ROUTERs bound CURVE
+ * servers with that secret key, PINGPONG_CURVE_SERVER (Z85) the DEALERs CURVE clients of the
+ * server with that public key (with a key pair of their own).
+ *
  * Processes that serve (server, relay, sink) print their endpoint on one line of stdout and
  * end when their stdin reaches end of file, so the harness that started them ends them by
  * closing a pipe (and by pid if that fails). Children of spawn* are reaped here; they also end
@@ -94,6 +98,11 @@ static void *bound_router(void *ctx, char *ep, size_t size, int mandatory)
 	if (mandatory)
 		zmq_setsockopt(s, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
 	const char *bind = getenv("PINGPONG_BIND");
+	const char *secret = getenv("PINGPONG_CURVE_SECRET");
+	if (secret && *secret &&
+	    (zmq_setsockopt(s, ZMQ_CURVE_SERVER, &one, sizeof one) < 0 ||
+	     zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, secret, strlen(secret)) < 0))
+		die("CURVE server");
 	if (zmq_bind(s, bind && *bind ? bind : "ipc://*") < 0)
 		die("zmq_bind");
 	if (zmq_getsockopt(s, ZMQ_LAST_ENDPOINT, ep, &size) < 0)
@@ -104,6 +113,14 @@ static void *bound_router(void *ctx, char *ep, size_t size, int mandatory)
 static void *connected_dealer(void *ctx, const char *ep)
 {
 	void *s = new_socket(ctx, ZMQ_DEALER);
+	const char *server = getenv("PINGPONG_CURVE_SERVER");
+	char pub[41], sec[41];
+	if (server && *server &&
+	    (zmq_curve_keypair(pub, sec) < 0 ||
+	     zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, server, strlen(server)) < 0 ||
+	     zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, pub, 40) < 0 ||
+	     zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, sec, 40) < 0))
+		die("CURVE client");
 	if (zmq_connect(s, ep) < 0)
 		die("zmq_connect");
 	return s;

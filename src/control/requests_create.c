@@ -123,6 +123,15 @@ void requests_create(struct requests *rq, int32_t id, int64_t parent, int host)
 	requests_admit(rq);
 }
 
+/* The reason a parent or an agent gave, as the create's answer. */
+static void finish_error(struct requests *rq, struct req *r, const struct msg *m)
+{
+	buf_reset(&r->line);
+	buf_puts(&r->line, "Error: ");
+	buf_escape(&r->line, m->body, m->body_len > 200 ? 200 : m->body_len);
+	requests_finish_line(rq, r);
+}
+
 void requests_create_answer(struct requests *rq, struct req *r, const struct msg *m)
 {
 	struct topo_node *n = topo_get(rq->topo, r->node);
@@ -146,10 +155,7 @@ void requests_create_answer(struct requests *rq, struct req *r, const struct msg
 		requests_finish_unavailable(rq, r);
 		break;
 	default:
-		buf_reset(&r->line);
-		buf_puts(&r->line, "Error: ");
-		buf_escape(&r->line, m->body, m->body_len > 200 ? 200 : m->body_len);
-		requests_finish_line(rq, r);
+		finish_error(rq, r, m);
 		break;
 	}
 }
@@ -198,10 +204,7 @@ void requests_spawn_answer(struct requests *rq, int host, const struct msg *m)
 			n->pid = pid;
 		hello_deadline(rq, r);
 	} else {
-		buf_reset(&r->line);
-		buf_puts(&r->line, "Error: ");
-		buf_escape(&r->line, m->body, m->body_len > 200 ? 200 : m->body_len);
-		requests_finish_line(rq, r);
+		finish_error(rq, r, m);
 	}
 }
 

@@ -125,7 +125,8 @@ def dict_args(rnd, good, stored=()):
 
 
 MALFORMED = ["frob 3", "ping", "kill 3 4", "create x", "create 5 y", "remove -1", "exec x 1 1",
-             "pingall 1", "exec", "create 1 2 3", "create 4 @nowhere", "create 4 2 3 @x", "ping 99999999999"]
+             "pingall 1", "exec", "create 1 2 3", "create 4 @nowhere", "create 4 2 3 @x",
+             "ping 99999999999"]
 
 
 def script(topology, cmdset, seed):

@@ -268,8 +268,9 @@ static void test_waits_for_remove(void **state)
 static void test_help(void **state)
 {
 	const char *out = run("help", true);
-	const char *names[] = { "create ID [PARENT]", "exec ID N K1 ... KN", "ping ID", "pingall",
-				"kill ID", "remove ID", "tree", "heartbit MS", "exit" };
+	const char *names[] = { "create ID [PARENT] [@HOST]", "exec ID N K1 ... KN", "ping ID",
+				"pingall", "kill ID", "remove ID", "tree", "hosts", "heartbit MS",
+				"exit" };
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		assert_non_null(strstr(out, names[i]));
 }
