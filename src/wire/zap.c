@@ -130,8 +130,10 @@ static bool frame_text(zmq_msg_t *m, char out[ZAP_TEXT_MAX])
 	return true;
 }
 
-/* The user id for a request, or NULL (refused); *malformed tells why it was refused. */
-static const char *judge(struct zap *z, struct request *r, bool *malformed)
+/* The user id for a request, copied to uid (allow() may return one of the strings it was
+ * given, which live here only), or NULL (refused); *malformed tells why it was refused. */
+static const char *judge(struct zap *z, struct request *r, bool *malformed,
+			 char uid[ZAP_TEXT_MAX])
 {
 	char domain[ZAP_TEXT_MAX], address[ZAP_TEXT_MAX], key[KEYS_Z85];
 	zmq_msg_t *p = r->part;
@@ -144,7 +146,11 @@ static const char *judge(struct zap *z, struct request *r, bool *malformed)
 		return NULL;
 	*malformed = false;
 	keys_bin_to_z85(zmq_msg_data(&p[6]), key);
-	return z->allow(z->arg, domain, address, key);
+	const char *user = z->allow(z->arg, domain, address, key);
+	if (!user)
+		return NULL;
+	snprintf(uid, ZAP_TEXT_MAX, "%s", user);
+	return uid;
 }
 
 static int send_part(void *sock, const void *data, size_t len, bool more)
@@ -156,7 +162,8 @@ static int send_part(void *sock, const void *data, size_t len, bool more)
 static int reply(struct zap *z, struct request *r)
 {
 	bool malformed;
-	const char *uid = judge(z, r, &malformed);
+	char user[ZAP_TEXT_MAX];
+	const char *uid = judge(z, r, &malformed, user);
 	const char *code = uid ? "200" : "400";
 	const char *text = uid ? "OK" : malformed ? "Malformed request" : "Not allowed";
 	const void *id = r->n > 1 ? zmq_msg_data(&r->part[1]) : "";

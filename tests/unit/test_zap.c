@@ -45,6 +45,7 @@ struct env {
 	int msgs, events;	/* events: those of endpoints starting with watch */
 	const char *watch;
 	char user[4][64];	/* User-Id of each message, "-" when it had none */
+	bool echo_key;		/* allow() answers with the key it was given */
 };
 
 static const char *allow(void *arg, const char *domain, const char *address, const char *key)
@@ -53,6 +54,8 @@ static const char *allow(void *arg, const char *domain, const char *address, con
 	e->calls++;
 	snprintf(e->domain, sizeof e->domain, "%s", domain);
 	snprintf(e->address, sizeof e->address, "%s", address);
+	if (e->echo_key)
+		return keys_list_find(e->allowed, key) ? key : NULL;
 	return keys_list_find(e->allowed, key);
 }
 
@@ -222,6 +225,23 @@ static void test_allowed(void **state)
 	assert_int_equal(e->msgs, 3);
 	assert_string_equal(e->user[2], "node-1");
 	assert_int_equal(e->calls, 2);
+}
+
+/* allow() may answer with the very key string it was given (a host is its key): that string
+ * lives only during the call, so the handler must copy it (found by AddressSanitizer as a
+ * use after scope, and in a build without it as a user id of garbage). */
+static void test_user_id_is_the_key(void **state)
+{
+	struct env *e = *state;
+	char ep[PROTO_ENDPOINT_MAX];
+	e->echo_key = true;
+	e->zap = zap_open(e->ctx, allow, e);
+	assert_non_null(e->zap);
+	curve_server(e, ep, sizeof ep);
+	client(e, &e->named, ep);
+	run(e, 1, 0, WAIT_MS);
+	assert_int_equal(e->msgs, 1);
+	assert_string_equal(e->user[0], e->named.pub);
 }
 
 static void test_unknown_key(void **state)
@@ -409,6 +429,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_allowed, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_user_id_is_the_key, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_key, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_no_curve, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_null_mechanism, env_setup, env_teardown),
