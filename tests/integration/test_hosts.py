@@ -18,6 +18,7 @@ import netns
 from harness import (ANSWER, EXIT, MARGIN, MQTREE_NODE_BIN, PID_LINE, SELF_END, MqTestCase,
                      deadline_after, remaining)
 from refmodel import PID, Model, matches
+from support_forged import POKE_BIN
 
 REASON = netns.root_reason()
 PORT = 7000
@@ -235,6 +236,25 @@ class HostsTest(MqTestCase):
         self.net.link(2, True)
         self.exit_cleanly(ctl)
 
+    def test_host_stopped_found_within_timeout(self):
+        """A host whose agent and nodes are stopped (SIGSTOP: connections stay open, nothing
+        answers): its nodes are unavailable within --timeout."""
+        ctl = self.cluster(timeout=1000)
+        self.run_script(ctl, ["create 1 -1 @h2", "create 2 1 @h2", "create 3 -1 @h0",
+                              "create 4 3 @h2"], Model("tree", "sum"))
+        t = self.tree(ctl)
+        stopped = [self.agents[1].pid] + [t[i][0] for i in (1, 2, 4)]
+        for pid in stopped:
+            self.continue_at_end(pid)
+            os.kill(pid, signal.SIGSTOP)
+        took = self.wait_unavailable(ctl, [1, 2, 4], 1.0 + MARGIN)
+        print("stopped host: unavailable after %.2f s (--timeout 1 s)" % took, file=sys.stderr)
+        ctl.send("exec 3 1 3")
+        ctl.expect("Ok:3: 3")
+        for pid in stopped:
+            os.kill(pid, signal.SIGCONT)
+        self.exit_cleanly(ctl)
+
     def test_agent_killed(self):
         """kill -9 of an agent: every node it started ends within 2 s and is unavailable;
         its host takes no more nodes."""
@@ -297,6 +317,47 @@ class HostsTest(MqTestCase):
         ctl.expect(re.compile(r"\S+ %s, 0 nodes, alive, this host" % self.net.address(0)))
         ctl.send("create 1 @h2")
         ctl.expect("Error: Host not found")
+        self.exit_cleanly(ctl)
+
+    def listening(self, i):
+        """The TCP ports listening on host i's address (its /proc/net/tcp)."""
+        table = subprocess.run(self.net.cmd(i) + ["cat", "/proc/net/tcp"], capture_output=True,
+                               text=True, timeout=ANSWER, check=True).stdout.splitlines()[1:]
+        addr = "".join("%02X" % int(b) for b in reversed(self.net.address(i).split(".")))
+        return sorted(int(f[1].split(":")[1], 16) for f in (l.split() for l in table)
+                      if f[3] == "0A" and f[1].split(":")[0] == addr)
+
+    def test_stranger_on_a_host_cannot_use_its_links(self):
+        """Every TCP port a process of mqtree listens on, tried by a stranger on the same host
+        with a key pair of its own (CURVE, with the real server key) and the routing id of a
+        node: no handshake, nothing received, and the tree goes on answering."""
+        ctl = self.cluster()
+        self.run_script(ctl, ["create 1 -1 @h0", "create 2 1 @h1", "create 3 -1 @h2",
+                              "create 4 3 @h2", "create 5 4 @h1", "create 6 2 @h2"],
+                        Model("tree", "sum"))
+        keys = {}
+        for name in ("ctl", "h1", "h2"):
+            with open(self.path(name + ".pub")) as f:
+                keys[name] = f.read().split()[0]
+        tried = 0
+        for i, key in ((0, keys["ctl"]), (1, keys["h1"]), (2, keys["h2"])):
+            ports = self.listening(i)
+            if i == 0:
+                self.assertIn(self.port, ports)
+            self.assertTrue(ports, "nothing listens on host %d" % i)
+            for port in ports:
+                poke = subprocess.run(
+                    self.net.cmd(i) + [POKE_BIN, "tcp://%s:%d" % (self.net.address(i), port),
+                                       "6e00000002", "300", "ff", "00" * 12],
+                    env=dict(os.environ, MQPOKE_CURVE_SERVER=key), capture_output=True,
+                    text=True, timeout=3 * ANSWER)
+                self.assertIn("handshake no", poke.stderr, "port %d of host %d" % (port, i))
+                self.assertEqual(poke.stdout, "", "port %d of host %d" % (port, i))
+                tried += 1
+        self.assertGreaterEqual(tried, 5)   # control: agents, nodes; nodes 1, 2 and 4
+        ctl.send_lines(["exec %d 1 %d" % (k, k) for k in range(1, 7)])
+        ctl.expect_unordered(["Ok:%d: %d" % (k, k) for k in range(1, 7)])
+        self.assertFalse(any(down for _, _, down in self.tree(ctl).values()))
         self.exit_cleanly(ctl)
 
     def test_no_plaintext_on_the_wire(self):

@@ -9,6 +9,9 @@
  * R ms until LISTEN_MS have passed (a flood). For LISTEN_MS after the first send, every frame
  * received is printed on stdout as one line of hex. An empty FRAME_HEX is an empty frame.
  *
+ * With MQPOKE_CURVE_SERVER set to a server's public key (Z85), it is a CURVE client of that
+ * server with a key pair of its own: a stranger to every ZAP handler of mqtree.
+ *
  * stderr gets one line "mqpoke: sending (handshake yes|no)" just before the first send, so
  * the caller knows when the stranger is on the wire, and "mqpoke: sent N received M" at the
  * end (with "not sent K (REASON)" when there was no connection to send on). Exit status 0; 2 on bad arguments, 1 when ZeroMQ fails.
@@ -170,6 +173,15 @@ int main(int argc, char **argv)
 	    zmq_setsockopt(s, ZMQ_ROUTING_ID, rid.data, rid.len) ||
 	    zmq_socket_monitor(s, "inproc://mqpoke-monitor", ZMQ_EVENT_HANDSHAKE_SUCCEEDED)) {
 		fprintf(stderr, "mqpoke: %s\n", zmq_strerror(errno));
+		return 1;
+	}
+	const char *server = getenv("MQPOKE_CURVE_SERVER");
+	char pub[41], sec[41];
+	if (server && *server &&
+	    (zmq_curve_keypair(pub, sec) || zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, server, 40) ||
+	     zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, pub, 40) ||
+	     zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, sec, 40))) {
+		fprintf(stderr, "mqpoke: CURVE: %s\n", zmq_strerror(errno));
 		return 1;
 	}
 	void *mon = zmq_socket(ctx, ZMQ_PAIR);
