@@ -157,6 +157,7 @@ static void tree_line(struct topo_node *n, void *arg)
 	static const char *const states[] = { " [starting]", "", " [unavailable]" };
 	struct tree_print *tp = arg;
 	size_t depth = topo_depth(tp->cm->topo, n->id);
+	depth += !depth;	/* a dead node healed around, listed apart */
 	buf_reset(&tp->line);
 	for (size_t i = 0; i < depth; i++)
 		buf_puts(&tp->line, "  ");
@@ -182,6 +183,11 @@ static void cmd_tree(struct commands *cm, const struct tokens *t)
 	const int32_t *roots = topo_roots(cm->topo, &n);
 	for (size_t i = 0; i < n; i++)
 		topo_walk(cm->topo, roots[i], tree_line, &tp);
+	const int32_t *dead = topo_buried(cm->topo, &n);
+	if (n)
+		output_puts(cm->out, "dead, children re-attached (until kill or remove):");
+	for (size_t i = 0; i < n; i++)
+		tree_line(topo_get(cm->topo, dead[i]), &tp);
 	buf_free(&tp.line);
 }
 
@@ -223,6 +229,22 @@ static void cmd_heartbit(struct commands *cm, const struct tokens *t)
 	cm->ops.heartbit(cm->ops.arg, (int32_t)ms);
 }
 
+/* `heal on|off` switches --heal; `heal` says whether it is on. */
+static void cmd_heal(struct commands *cm, const struct tokens *t)
+{
+	int on = -1;
+	if (t->n > 1 && parse_is(&t->tok[1], "on"))
+		on = 1;
+	else if (t->n > 1 && parse_is(&t->tok[1], "off"))
+		on = 0;
+	else if (t->n > 1) {
+		error_token(cm, "Invalid switch (on or off)", &t->tok[1]);
+		return;
+	}
+	bool now = cm->ops.heal(cm->ops.arg, on);
+	output_puts(cm->out, on >= 0 ? "Ok" : now ? "Ok: on" : "Ok: off");
+}
+
 static void cmd_help(struct commands *cm);
 
 static void cmd_help_run(struct commands *cm, const struct tokens *t)
@@ -248,6 +270,8 @@ static const struct command commands[] = {
 	{ "heartbit", -1, false, "MS", "every node reports every MS ms; silent 4*MS: reported (0: stop)",
 	  1, 1, cmd_heartbit, false },
 	{ "heartbeat", -1, false, "MS", NULL, 1, 1, cmd_heartbit, false },
+	{ "heal", -1, false, "[on|off]", "a dead node's children live on, re-attached (--heal)", 0, 1,
+	  cmd_heal, false },
 	{ "help", -1, false, "", "this list", 0, 0, cmd_help_run, false },
 	{ "exit", -1, false, "", "answer what is due, end every node, quit (also: quit)", 0, 0, cmd_exit,
 	  false },

@@ -35,6 +35,8 @@ struct commands_ops {
 	/* A command is given: what it asks answers this tag (output_begin). */
 	void (*tag)(void *arg, uint64_t tag);
 	void (*quit)(void *arg);
+	/* --heal switched on (1) or off (0), or left (-1): whether it is on now. */
+	bool (*heal)(void *arg, int on);
 	void *arg;
 };
 

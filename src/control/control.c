@@ -55,9 +55,25 @@ void control_begin_exit(struct control *c)
 
 /* ---- messages from the nodes ---- */
 
+/* A HELLO on a node's own link, from a node that is not at depth 1: its parent is gone and it
+ * asks us where to go (--heal), or it is to end. */
+static bool on_orphan(struct control *c, int32_t from, int32_t id, pid_t pid)
+{
+	struct topo_node *n = topo_get(c->topo, id);
+	if (from != id || (n && (n->parent == TOPO_ROOT || n->state == NODE_PENDING)))
+		return false;
+	if (n && n->state == NODE_UP && n->pid == pid && requests_healing(c->rq)) {
+		log_debug("node %d came to us: its parent is gone", (int)id);
+		moves_orphan(c->moves, id);
+	} else {
+		proto_send_exit(c->down.sock, from);
+	}
+	return true;
+}
+
 static void on_hello(struct control *c, int32_t from, int32_t id, pid_t pid, const char *endpoint)
 {
-	if (!moves_on_hello(c->moves, from, id, pid))
+	if (!moves_on_hello(c->moves, from, id, pid) && !on_orphan(c, from, id, pid))
 		requests_on_hello(c->rq, from, id, pid, endpoint);
 	struct topo_node *n = topo_get(c->topo, id);
 	if (!n || n->state != NODE_UP || n->pid != pid)
@@ -145,6 +161,10 @@ static bool from_nodes(void *arg, int32_t from, zmq_msg_t *msg, const struct msg
 		break;
 	case MSG_LOST:
 		on_lost(c, from, m);
+		break;
+	case MSG_BYE:	/* an orphan leaves our link for its new parent */
+		if (m->id != from)
+			requests_dropped(c->rq, "bye", m->id, from);
 		break;
 	default:	/* requests travel down, never to us */
 		requests_dropped(c->rq, "message", m->id, from);
@@ -238,6 +258,15 @@ static int setup(struct control *c)
 	return 0;
 }
 
+/* At exit, an orphan that asks where to go (its parent ended) is told to end too. */
+static bool end_orphan(void *arg, int32_t from, zmq_msg_t *msg, const struct msg *m)
+{
+	(void)msg;
+	if (m->type == MSG_HELLO && m->id == from)
+		proto_send_exit(((struct control *)arg)->down.sock, from);
+	return true;
+}
+
 /* Every node ends: asked first, by pid after a grace. As a subreaper we are the parent of
  * every orphan, so "no child left" means no process of ours is left. */
 static void end_nodes(struct control *c)
@@ -258,11 +287,14 @@ static void end_nodes(struct control *c)
 			int64_t left = deadline - clock_ms();
 			if (left <= 0)
 				break;
-			zmq_pollitem_t item = { NULL, c->sigfd, ZMQ_POLLIN, 0 };
+			zmq_pollitem_t items[] = { { NULL, c->sigfd, ZMQ_POLLIN, 0 },
+						   { c->down.sock, 0, ZMQ_POLLIN, 0 } };
 			struct signalfd_siginfo si;
-			zmq_poll(&item, 1, (long)left);
+			zmq_poll(items, 2, (long)left);
 			while (read(c->sigfd, &si, sizeof si) > 0)
 				;
+			if (items[1].revents)
+				proto_recv_each(c->down.sock, 1, 4096, end_orphan, c);
 		}
 		requests_kill_all(c->rq);	/* what did not end by itself */
 	}

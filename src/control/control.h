@@ -16,6 +16,7 @@ struct control_options {
 	int timeout_ms;
 	bool quiet;
 	bool ordered;		/* answers print in the order the commands were given */
+	bool heal;		/* a dead node's children live on, re-attached (requests_set_heal) */
 	bool interactive;	/* stdin is a terminal and not --quiet: prompt, line editing */
 	const char *listen;	/* ADDR:PORT agents of other hosts join on, or NULL */
 	const char *key_file;	/* with listen: the control's key pair */

@@ -124,6 +124,16 @@ static void move_adopt(void *arg, uint32_t req, int32_t id, int32_t child, int32
 	moves_adopt(c->moves, req, id, child, from, held);
 }
 
+static void move_heal(void *arg, int32_t id, struct buf *held)
+{
+	moves_heal(((struct control *)arg)->moves, id, held);
+}
+
+static void healed(void *arg, struct buf *held)
+{
+	requests_healed(((struct control *)arg)->rq, held);
+}
+
 static uint32_t new_id(void *arg)
 {
 	return requests_new_id(((struct control *)arg)->rq);
@@ -219,6 +229,14 @@ static void cmd_tag(void *arg, uint64_t tag)
 	requests_tag(((struct control *)arg)->rq, tag);
 }
 
+static bool cmd_heal(void *arg, int on)
+{
+	struct control *c = arg;
+	if (on >= 0)
+		requests_set_heal(c->rq, on);
+	return requests_healing(c->rq);
+}
+
 static void cmd_quit(void *arg)
 {
 	control_begin_exit(arg);
@@ -290,14 +308,14 @@ int control_wire(struct control *c)
 	const struct control_options *o = c->opt;
 	const struct requests_ops requests_ops = { send_down,	 spawn,	     host_key, kill_node,
 						   print,	 now_ms,     move_remove,
-						   move_adopt,	 linked,     c };
+						   move_adopt,	 move_heal,  linked,     c };
 	const struct moves_ops moves_ops = {send_down, now_ms, kill_node, host_key, new_id,
 					    in_flight, hold,   release,	  adopt_from,
-					    answer,    lost,   c};
+					    answer,    lost,   healed,	  c};
 	const struct commands_ops commands_ops = { cmd_create,	 cmd_ping,     cmd_pingall, cmd_kill,
 						   cmd_remove,	 cmd_exec_begin, cmd_exec_feed,
 						   cmd_waits,	 cmd_heartbit, cmd_tag,	    cmd_quit,
-						   c };
+						   cmd_heal,	 c };
 	const struct console_ops con_ops = { con_line, con_waits, con_feed, con_end, con_can_feed,
 					     cmd_quit, c };
 	struct buf banner = { 0 };
@@ -305,6 +323,8 @@ int control_wire(struct control *c)
 	c->topo = topo_new(o->kind);
 	c->hb = heartbit_new();
 	c->rq = requests_new(c->topo, c->hb, o->timeout_ms, &requests_ops);
+	if (c->rq)
+		requests_set_heal(c->rq, o->heal);
 	c->moves = moves_new(c->topo, o->timeout_ms > HELLO_MIN_MS ? o->timeout_ms : HELLO_MIN_MS,
 			     c->down.endpoint, c->down.remote, &moves_ops);
 	c->cmd = commands_new(c->topo, c->hosts, o->kind, o->set, &c->out, &commands_ops);

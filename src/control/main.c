@@ -21,6 +21,8 @@ static void usage(FILE *f)
 		"  -q, --quiet        no prompt and no banner\n"
 		"  -o, --ordered      answers in the order the commands were given (the work\n"
 		"                     stays concurrent)\n"
+		"      --heal         when a node dies, its children re-attach where 'remove'\n"
+		"                     would put them, and keep their state ('heal on|off')\n"
 		"      --listen=ADDR:PORT  let agents on other hosts join (mqtree-node --join):\n"
 		"                     ADDR is this host's address as the others reach it\n"
 		"      --key=FILE     this host's key pair, with --listen (mqtree-node keygen FILE)\n"
@@ -58,6 +60,7 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "ordered", no_argument, NULL, 'o' },
+		{ "heal", no_argument, NULL, 'H' },
 		{ "listen", required_argument, NULL, 'L' },
 		{ "key", required_argument, NULL, 'K' },
 		{ "allow", required_argument, NULL, 'A' },
@@ -94,6 +97,9 @@ int main(int argc, char **argv)
 			break;
 		case 'o':
 			c.ordered = true;
+			break;
+		case 'H':
+			c.heal = true;
 			break;
 		case 'L':
 			if (!listen_ok(optarg))

@@ -1,4 +1,6 @@
-/* moves.c - move jobs, run one at a time. */
+/* moves.c - move jobs, run one at a time: removes, list insertions, and heals (--heal: a
+ * dead node's children, which have come to the control node's own link as orphans, re-join
+ * where a remove of the dead node would put them). */
 #include "moves.h"
 
 #include <stdio.h>
@@ -8,10 +10,15 @@
 
 #include "log.h"
 
+/* Tries of one heal, re-planned each time: a new parent may die on the way. */
+#define HEAL_TRIES 8
+
 struct job {
 	uint32_t req;		/* the remove or create it answers */
 	int32_t subject;	/* the removed node, or the new node */
 	bool remove;
+	bool heal;		/* subject died: its children re-join; it stays, lost, aside */
+	unsigned tries;
 	int32_t from;		/* adoption: the child's parent in fact, not yet in the model */
 	struct topo_move *moves;
 	size_t n, done;
@@ -21,7 +28,8 @@ struct job {
 	char listen[PROTO_ENDPOINT_MAX];	/* where a parent on another host listens ("": */
 	char listen_key[PROTO_KEY_LEN + 1];	/* the parent is on the mover's host), its key */
 	int32_t link;		/* the link their answers come back on */
-	int32_t waiting;	/* a node still being created that must move, or TOPO_NONE */
+	int32_t waiting;	/* a node still being created that must move, or an orphan
+				 * that has not come to us yet (deadline), or TOPO_NONE */
 	bool draining;		/* waiting for answers on their way through the old path */
 	struct buf held;	/* the nodes whose requests it holds */
 	int64_t deadline;
@@ -31,6 +39,7 @@ struct job {
 struct moves {
 	TAILQ_HEAD(, job) jobs;	/* the first is under way */
 	struct topo *topo;
+	struct buf orphans;	/* i32 ids: orphans on the control node's link, not yet moved */
 	int arrive_ms;
 	char endpoint[PROTO_ENDPOINT_MAX];
 	char remote[PROTO_ENDPOINT_MAX];
@@ -69,12 +78,57 @@ void moves_destroy(struct moves **mvp)
 		TAILQ_REMOVE(&mv->jobs, j, entry);
 		job_free(j);
 	}
+	buf_free(&mv->orphans);
 	free(mv);
 	*mvp = NULL;
 }
 
 static void step(struct moves *mv, struct job *j);
 static void job_end(struct moves *mv, struct job *j, const char *answer);
+static bool heal_retry(struct moves *mv, struct job *j);
+static void heal_end(struct moves *mv, struct job *j);
+
+/* ---- orphans: children of a dead node that have come to the control node's link ---- */
+
+static long orphan_at(const struct moves *mv, int32_t id)
+{
+	for (size_t off = 0; off < mv->orphans.len; off += sizeof id) {
+		int32_t e;
+		memcpy(&e, mv->orphans.data + off, sizeof e);
+		if (e == id)
+			return (long)off;
+	}
+	return -1;
+}
+
+static void orphan_del(struct moves *mv, int32_t id)
+{
+	long off = orphan_at(mv, id);
+	if (off < 0)
+		return;
+	size_t o = (size_t)off;
+	memmove(mv->orphans.data + o, mv->orphans.data + o + sizeof id,
+		mv->orphans.len - o - sizeof id);
+	mv->orphans.len -= sizeof id;
+}
+
+/* Whether node n's parent is dead while n lives: n is an orphan, on our link once it asked. */
+static bool orphaned(struct moves *mv, const struct topo_node *n)
+{
+	const struct topo_node *p = topo_get(mv->topo, n->parent);
+	return n->state != NODE_LOST && p && p->state == NODE_LOST;
+}
+
+/* The first orphan on the way from the control node down to id that has not come to us yet
+ * (TOPO_NONE: id can be reached). */
+static int32_t stranded(struct moves *mv, int32_t id)
+{
+	int32_t found = TOPO_NONE;
+	for (struct topo_node *n = topo_get(mv->topo, id); n; n = topo_get(mv->topo, n->parent))
+		if (orphaned(mv, n) && orphan_at(mv, n->id) < 0)
+			found = n->id;
+	return found;
+}
 
 static void enqueue(struct moves *mv, struct job *j)
 {
@@ -95,15 +149,56 @@ bool moves_start(struct moves *mv)
 	return true;
 }
 
+/* A heal that could not go on (a new parent died, a move failed) is planned again, after the
+ * jobs queued behind it: they may be the heals that make the model true again. True when
+ * it will be tried again. */
+static bool heal_retry(struct moves *mv, struct job *j)
+{
+	if (++j->tries >= HEAL_TRIES)
+		return false;
+	log_debug("heal of %d: try %u", (int)j->subject, j->tries + 1);
+	free(j->moves);
+	j->moves = NULL;
+	j->n = j->done = 0;
+	j->started = j->draining = false;
+	j->expect_req = j->move_req = 0;
+	j->waiting = TOPO_NONE;
+	TAILQ_REMOVE(&mv->jobs, j, entry);
+	enqueue(mv, j);
+	return true;
+}
+
+/* A heal is over: the dead node goes aside. Its children it could not re-attach are ended
+ * by pid: their own deaths then heal what is below them. */
+static void heal_end(struct moves *mv, struct job *j)
+{
+	struct topo_node *dead = topo_get(mv->topo, j->subject);
+	for (size_t i = 0; dead && i < dead->nchildren; i++) {
+		struct topo_node *c = topo_get(mv->topo, dead->children[i]);
+		if (c->state != NODE_LOST && c->pid)
+			mv->ops.kill(mv->ops.arg, c->pid, c->id);
+	}
+	if (dead && !dead->nchildren && topo_bury(mv->topo, j->subject) < 0)
+		log_warn("cannot put %d aside in the model", (int)j->subject);
+	mv->ops.healed(mv->ops.arg, &j->held);
+}
+
 /* The job is over: the subtrees it held go on by their new paths, its request is answered
  * and the next job starts. */
 static void job_end(struct moves *mv, struct job *j, const char *answer)
 {
-	log_debug("%s of %d: %s", j->remove ? "remove" : "insertion", (int)j->subject, answer);
+	if (j->heal && strncmp(answer, "Ok", 2) != 0 && heal_retry(mv, j))
+		return;
+	log_debug("%s of %d: %s", j->heal ? "heal" : j->remove ? "remove" : "insertion",
+		  (int)j->subject, answer);
 	TAILQ_REMOVE(&mv->jobs, j, entry);
-	mv->ops.release(mv->ops.arg, &j->held);
-	mv->ops.answer(mv->ops.arg, j->req, answer,
-		       j->remove && j->done == j->n); /* the loop starts the next */
+	if (j->heal) {
+		heal_end(mv, j);
+	} else {
+		mv->ops.release(mv->ops.arg, &j->held);
+		mv->ops.answer(mv->ops.arg, j->req, answer,
+			       j->remove && j->done == j->n); /* the loop starts the next */
+	}
 	job_free(j);
 }
 
@@ -138,6 +233,8 @@ static int32_t parent_in_fact(struct moves *mv, int32_t id)
 {
 	struct topo_node *n = topo_get(mv->topo, id);
 	int32_t parent = n ? n->parent : TOPO_NONE;
+	if (n && orphaned(mv, n))
+		return orphan_at(mv, id) >= 0 ? TOPO_ROOT : TOPO_NONE;
 	for (size_t i = 0, max = topo_count(mv->topo); i <= max; i++) {
 		int32_t from = adopted_from(mv, parent, id);
 		if (from == TOPO_NONE)
@@ -222,11 +319,31 @@ static void move_dead(struct moves *mv, struct job *j)
 	j->done++;
 }
 
+/* The orphan node id has not come to our link yet: the heal waits for it, a while. */
+static void wait_orphan(struct moves *mv, struct job *j, int32_t id)
+{
+	if (j->waiting != id)
+		j->deadline = mv->ops.now(mv->ops.arg) + mv->arrive_ms;
+	j->waiting = id;
+}
+
+/* An orphan already on our link that is to be a depth-1 node stays on it: the model follows. */
+static bool stays_with_us(struct moves *mv, struct job *j, const struct topo_move *m)
+{
+	if (!j->heal || m->parent != TOPO_ROOT || orphan_at(mv, m->id) < 0)
+		return false;
+	if (topo_move(mv->topo, m->id, m->parent, m->side) < 0)
+		log_warn("cannot move %d under %d in the model", (int)m->id, (int)m->parent);
+	orphan_del(mv, m->id);
+	j->done++;
+	return true;
+}
+
 static void step(struct moves *mv, struct job *j)
 {
 	if (!j->started) {
 		j->started = true;
-		if (j->remove && plan(mv, j) < 0) {
+		if ((j->remove || j->heal) && plan(mv, j) < 0) {
 			job_end(mv, j, "Error: Not found");
 			return;
 		}
@@ -237,6 +354,7 @@ static void step(struct moves *mv, struct job *j)
 		struct topo_move *m = &j->moves[j->done];
 		struct topo_node *node = topo_get(mv->topo, m->id);
 		struct topo_node *parent = topo_get(mv->topo, m->parent);
+		int32_t away;
 		if (!node) { /* taken out meanwhile (killed, or never came up): nothing to move */
 			j->done++;
 			continue;
@@ -245,6 +363,16 @@ static void step(struct moves *mv, struct job *j)
 			j->waiting = m->id;	/* goes on when it is up (moves_node_up) */
 			return;
 		}
+		if (j->heal && node->state == NODE_LOST) {
+			move_dead(mv, j);
+			continue;
+		}
+		if (j->heal && ((away = stranded(mv, m->id)) != TOPO_NONE ||
+				(away = stranded(mv, m->parent)) != TOPO_NONE)) {
+			wait_orphan(mv, j, away);	/* goes on when it comes (moves_orphan) */
+			return;
+		}
+		j->waiting = TOPO_NONE;
 		if (node->state == NODE_UP && mv->ops.in_flight(mv->ops.arg, m->id)) {
 			j->draining = true;	/* goes on once answered (moves_start) */
 			return;
@@ -259,6 +387,8 @@ static void step(struct moves *mv, struct job *j)
 			move_dead(mv, j);
 			continue;
 		}
+		if (stays_with_us(mv, j, m))
+			continue;
 		j->deadline = mv->ops.now(mv->ops.arg) + mv->arrive_ms;
 		j->listen[0] = j->listen_key[0] = '\0';
 		if (m->parent == TOPO_ROOT)
@@ -269,7 +399,7 @@ static void step(struct moves *mv, struct job *j)
 	}
 	char ok[32];
 	struct topo_node *n = topo_get(mv->topo, j->subject);
-	if (j->remove)
+	if (j->remove || j->heal)
 		snprintf(ok, sizeof ok, "Ok");
 	else
 		snprintf(ok, sizeof ok, "Ok: %d", n ? (int)n->pid : 0);
@@ -306,6 +436,35 @@ void moves_adopt(struct moves *mv, uint32_t req, int32_t id, int32_t child, int3
 	enqueue(mv, j);
 }
 
+void moves_heal(struct moves *mv, int32_t id, struct buf *held)
+{
+	struct job *j = calloc(1, sizeof *j);
+	if (!j)
+		log_fatal("out of memory");
+	j->subject = id;
+	j->heal = true;
+	j->from = TOPO_NONE;
+	j->waiting = TOPO_NONE;
+	j->held = *held;	/* taken over */
+	*held = (struct buf){ 0 };
+	enqueue(mv, j);
+}
+
+void moves_orphan(struct moves *mv, int32_t id)
+{
+	struct job *j = TAILQ_FIRST(&mv->jobs);
+	if (orphan_at(mv, id) < 0 && buf_append(&mv->orphans, &id, sizeof id) < 0)
+		log_fatal("out of memory");
+	if (!j || !j->heal || !j->started)
+		return;
+	if (j->move_req && j->moves[j->done].id == id) {
+		j->move_req = 0;	/* it could not reach its new parent, and came back */
+		job_end(mv, j, "Error: Node is unavailable");
+	} else if (j->waiting == id) {
+		step(mv, j);
+	}
+}
+
 void moves_node_up(struct moves *mv, int32_t id)
 {
 	struct job *j = TAILQ_FIRST(&mv->jobs);
@@ -328,6 +487,7 @@ bool moves_on_hello(struct moves *mv, int32_t from, int32_t id, pid_t pid)
 	if (j->from == TOPO_NONE &&	/* an adoption is in the model already */
 	    topo_move(mv->topo, m->id, m->parent, m->side) < 0)
 		log_warn("cannot move %d under %d in the model", (int)m->id, (int)m->parent);
+	orphan_del(mv, id);
 	j->from = TOPO_NONE;
 	j->move_req = 0;
 	j->done++;
@@ -361,7 +521,9 @@ enum moves_reply moves_on_reply(struct moves *mv, int32_t from, const struct msg
 	} else if (expect) {
 		j->expect_req = 0;
 		send_move(mv, j);
-	}	/* else the mover has left its old parent; its HELLO from the new one follows */
+	} else {	/* the mover has left its old parent; its HELLO from the new one follows */
+		orphan_del(mv, mo->id);
+	}
 	return MOVES_TAKEN;
 }
 
@@ -388,11 +550,23 @@ void moves_check_lost(struct moves *mv)
 		job_end(mv, j, "Error: Node is unavailable");
 		return;
 	}
+	if (!dead && j->heal) {	/* it left our link for a dead parent: it comes back to us */
+		orphan_del(mv, m->id);
+		j->move_req = 0;
+		job_end(mv, j, "Error: Node is unavailable");
+		return;
+	}
 	bool moving = !dead;
 	move_dead(mv, j);
 	if (moving)	/* it was on its way to a parent that died, and ends: it is lost */
 		mv->ops.lost(mv->ops.arg, m->id);
 	step(mv, j);
+}
+
+/* A job waiting with a deadline: for a message, or for an orphan. */
+static bool timed(const struct job *j)
+{
+	return j && (j->move_req || j->expect_req || (j->heal && j->waiting != TOPO_NONE));
 }
 
 /* A node that has not arrived in time might still arrive later, where the model does not
@@ -401,16 +575,20 @@ void moves_check_lost(struct moves *mv)
 void moves_tick(struct moves *mv, int64_t now)
 {
 	struct job *j = TAILQ_FIRST(&mv->jobs);
-	if (!j || (!j->move_req && !j->expect_req) || now < j->deadline)
+	if (!timed(j) || now < j->deadline)
 		return;
-	struct topo_node *n = topo_get(mv->topo, j->moves[j->done].id);
-	if (n && j->move_req)
+	/* An orphan that never came to us is ended too: its death heals what is below it. */
+	struct topo_node *n = topo_get(mv->topo, j->move_req ? j->moves[j->done].id : j->waiting);
+	if (n && (j->move_req || !j->expect_req)) {
 		mv->ops.kill(mv->ops.arg, n->pid, n->id);
+		orphan_del(mv, n->id);
+	}
+	j->move_req = j->expect_req = 0;
 	job_end(mv, j, "Error: Node is unavailable");
 }
 
 int64_t moves_next_wake(struct moves *mv)
 {
 	struct job *j = TAILQ_FIRST(&mv->jobs);
-	return j && (j->move_req || j->expect_req) ? j->deadline : INT64_MAX;
+	return timed(j) ? j->deadline : INT64_MAX;
 }

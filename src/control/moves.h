@@ -46,6 +46,8 @@ struct moves_ops {
 	int32_t (*adopt_from)(void *arg, int32_t parent, int32_t child);
 	void (*answer)(void *arg, uint32_t req, const char *line, bool remove_node);
 	void (*lost)(void *arg, int32_t id);
+	/* A heal is over: the nodes it held go on (requests_healed). */
+	void (*healed)(void *arg, struct buf *held);
 	void *arg;
 };
 
@@ -65,6 +67,14 @@ void moves_remove(struct moves *mv, uint32_t req, int32_t id);
  * takes over `held`, the nodes held for it since the create. */
 void moves_adopt(struct moves *mv, uint32_t req, int32_t id, int32_t child, int32_t from,
 		 struct buf *held);
+/* --heal: node id died. Its children come to the control node's link as orphans
+ * (moves_orphan) and re-join where a remove of id would put them, with their subtrees; then
+ * id, lost, is put aside (topo_bury) and ops.healed releases `held` (taken over). Heals run
+ * in the order the deaths were noticed; one whose new parent dies on the way is planned
+ * again after the jobs behind it. */
+void moves_heal(struct moves *mv, int32_t id, struct buf *held);
+/* Node id, whose parent is dead, is on the control node's link now (its HELLO came there). */
+void moves_orphan(struct moves *mv, int32_t id);
 /* Starts the next job if none is under way, or goes on with one that waited for answers in
  * flight; true when it did. The loop calls it when settling, after the request engine: a
  * job changes the tree, which must not happen while it is being walked. */

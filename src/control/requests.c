@@ -162,6 +162,12 @@ void requests_finish(struct requests *rq, struct req *r, const char *fmt, ...)
 	requests_finish_line(rq, r);
 }
 
+static bool buried(struct requests *rq, int32_t id)
+{
+	struct topo_node *n = topo_get(rq->topo, id);
+	return n && n->parent == TOPO_DEAD;
+}
+
 void requests_finish_unavailable(struct requests *rq, struct req *r)
 {
 	switch (r->kind) {
@@ -176,7 +182,12 @@ void requests_finish_unavailable(struct requests *rq, struct req *r)
 		requests_finish(rq, r, "Ok");
 		break;
 	case RK_REMOVE:
-		requests_finish(rq, r, "Error: Node is unavailable");
+		if (buried(rq, r->node)) {	/* dead, its children healed away: it just goes */
+			requests_doom(rq, r->node, true);
+			requests_finish(rq, r, "Ok");
+		} else {
+			requests_finish(rq, r, "Error: Node is unavailable");
+		}
 		break;
 	case RK_CREATE:
 		requests_finish(rq, r, "Error: Parent is unavailable");

@@ -87,9 +87,17 @@ int32_t requests_adopt_from(struct requests *rq, int32_t parent, int32_t child);
 void requests_release(struct requests *rq, struct buf *held);
 void requests_answer(struct requests *rq, uint32_t req, const char *line, bool remove_node);
 
+/* --heal (and `heal on|off`): whether a dead node's children live on, re-attached where
+ * `remove` would put them. For moves.c: a heal is over; the nodes held (and fenced) for it go
+ * on by their new paths. */
+void requests_set_heal(struct requests *rq, bool on);
+bool requests_healing(const struct requests *rq);
+void requests_healed(struct requests *rq, struct buf *held);
+
 /* A message from node id: it is alive. */
 void requests_heard(struct requests *rq, int32_t id);
-/* Node id (if it still is that pid; 0 matches any) is gone: it and its subtree are lost. */
+/* Node id (if it still is that pid; 0 matches any) is gone: it and its subtree are lost, or
+ * with --heal it alone (requests_set_heal). */
 void requests_on_lost(struct requests *rq, int32_t id, pid_t pid);
 /* From the agent of host: an answer to the MSG_SPAWN of a create; node id (process pid) it
  * started ended; the agent is gone (the creates waiting for it fail). */

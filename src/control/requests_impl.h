@@ -26,6 +26,7 @@ struct requests {
 	int walking;		/* tree walks under way: nodes are taken out after them */
 	size_t reshaping;	/* removes and kills given and not answered */
 	unsigned long dropped;	/* messages dropped: not from where they claim to be */
+	bool heal;		/* --heal: a dead node's children live on (requests_heal.c) */
 	struct buf dying;	/* i32 ids of depth-1 nodes ended by pid whose connection may
 				 * still hold the id on our link: a new node of that id waits
 				 * (requests_waits) */
@@ -113,6 +114,9 @@ void requests_create_answer(struct requests *rq, struct req *r, const struct msg
 /* requests_exec.c */
 void requests_exec_pump(struct requests *rq, struct req *r);
 void requests_exec_answer(struct requests *rq, struct req *r, const struct msg *m);
+/* requests_heal.c: with --heal, node n (UP, with children) died: true when its children are
+ * being healed around it (it alone is lost), false when n and its subtree are lost. */
+bool requests_heal_lost(struct requests *rq, struct topo_node *n);
 /* requests_live.c */
 void requests_pingall_done(struct requests *rq, struct pingall *g);
 

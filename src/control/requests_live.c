@@ -84,6 +84,8 @@ void requests_on_lost(struct requests *rq, int32_t id, pid_t pid)
 	if (!pid && !n->pid && n->state == NODE_PENDING)
 		return;	/* nobody has started it yet: news of a node of that id before it */
 	log_debug("node %d lost", (int)id);
+	if (requests_heal_lost(rq, n))
+		return;
 	struct walk w = { rq, LOST };
 	requests_walk(rq, id, requests_lose_one, &w);
 }

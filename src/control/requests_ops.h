@@ -33,6 +33,9 @@ struct requests_ops {
 	void (*move_remove)(void *arg, uint32_t req, int32_t id);
 	void (*move_adopt)(void *arg, uint32_t req, int32_t id, int32_t child, int32_t from,
 			   struct buf *held);
+	/* --heal: node id died; its children (the nodes in `held`, taken over) are re-attached
+	 * (moves_heal), then requests_healed. */
+	void (*move_heal)(void *arg, int32_t id, struct buf *held);
 	/* Whether a message to depth-1 node id would be taken on the link: a process that has
 	 * ended may hold its id there a moment longer. */
 	bool (*linked)(void *arg, int32_t id);

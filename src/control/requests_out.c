@@ -172,4 +172,6 @@ void requests_kill_all(struct requests *rq)
 	size_t n;
 	while (topo_roots(rq->topo, &n), n)
 		remove_subtree(rq, topo_roots(rq->topo, &n)[0], KILLED);
+	while (topo_buried(rq->topo, &n), n)
+		remove_subtree(rq, topo_buried(rq->topo, &n)[0], KILLED);
 }

@@ -26,10 +26,15 @@ struct tnode *topo_lookup(const struct topo *t, int32_t id)
 	return idmap_get(&t->nodes, (uint32_t)id);
 }
 
-/* The node, or the control node for TOPO_ROOT. */
+/* The node, or the control node for TOPO_ROOT, or the graveyard for TOPO_DEAD. */
 static struct tnode *node_at(const struct topo *t, int32_t id)
 {
-	return id == TOPO_ROOT ? t->ctl : topo_lookup(t, id);
+	return id == TOPO_ROOT ? t->ctl : id == TOPO_DEAD ? t->dead : topo_lookup(t, id);
+}
+
+bool topo_is_top(const struct topo *t, const struct tnode *x)
+{
+	return x == t->ctl || x == t->dead;
 }
 
 struct tnode *topo_parent_of(const struct topo *t, const struct tnode *w)
@@ -70,7 +75,7 @@ static void sizes_add(const struct topo *t, struct tnode *p, ptrdiff_t delta)
 {
 	for (;;) {
 		p->n.size = (size_t)((ptrdiff_t)p->n.size + delta);
-		if (p == t->ctl)
+		if (topo_is_top(t, p))
 			return;
 		p = topo_parent_of(t, p);
 	}
@@ -114,6 +119,8 @@ static void attach(struct topo *t, struct tnode *w, struct tnode *p, int side, s
 static int slots_of(const struct topo *t, const struct tnode *p)
 {
 	bool ctl = p == t->ctl;
+	if (p == t->dead)
+		return 0;
 	switch (t->kind) {
 	case TOPO_LIST:
 		return ctl ? 0 : 1;
@@ -159,7 +166,7 @@ static size_t slot_index(const struct topo *t, const struct tnode *p, int side)
 /* Whether x is root or below it. */
 static bool in_subtree(const struct topo *t, const struct tnode *x, const struct tnode *root)
 {
-	for (; x != t->ctl; x = topo_parent_of(t, x))
+	for (; !topo_is_top(t, x); x = topo_parent_of(t, x))
 		if (x == root)
 			return true;
 	return x == root;
@@ -169,7 +176,7 @@ static bool in_subtree(const struct topo *t, const struct tnode *x, const struct
 static struct tnode *ancestor_under(const struct topo *t, const struct tnode *w,
 				    const struct tnode *p)
 {
-	for (struct tnode *x = topo_parent_of(t, w); x != t->ctl; x = topo_parent_of(t, x))
+	for (struct tnode *x = topo_parent_of(t, w); !topo_is_top(t, x); x = topo_parent_of(t, x))
 		if (x->n.parent == p->n.id)
 			return x;
 	return NULL;
@@ -184,8 +191,10 @@ struct topo *topo_new(enum topo_kind kind)
 		return NULL;
 	t->kind = kind;
 	t->ctl = calloc(1, sizeof *t->ctl);
-	if (!t->ctl || idmap_init(&t->nodes) < 0) {
+	t->dead = calloc(1, sizeof *t->dead);
+	if (!t->ctl || !t->dead || idmap_init(&t->nodes) < 0) {
 		free(t->ctl);
+		free(t->dead);
 		free(t);
 		return NULL;
 	}
@@ -193,6 +202,11 @@ struct topo *topo_new(enum topo_kind kind)
 	t->ctl->n.parent = TOPO_NONE;
 	t->ctl->n.state = NODE_UP;
 	t->ctl->n.size = 1;
+	t->dead->n.id = TOPO_DEAD;
+	t->dead->n.parent = TOPO_NONE;
+	t->dead->n.root = TOPO_NONE;
+	t->dead->n.state = NODE_LOST;
+	t->dead->n.size = 1;
 	return t;
 }
 
@@ -211,6 +225,7 @@ void topo_destroy(struct topo **tp)
 		if (idmap_at(&t->nodes, i))
 			tnode_free(idmap_at(&t->nodes, i));
 	tnode_free(t->ctl);
+	tnode_free(t->dead);
 	idmap_free(&t->nodes);
 	free(t);
 	*tp = NULL;
@@ -252,6 +267,20 @@ const int32_t *topo_roots(const struct topo *t, size_t *n)
 {
 	*n = t->ctl->n.nchildren;
 	return t->ctl->n.children;
+}
+
+const int32_t *topo_buried(const struct topo *t, size_t *n)
+{
+	*n = t->dead->n.nchildren;
+	return t->dead->n.children;
+}
+
+int topo_bury(struct topo *t, int32_t id)
+{
+	struct tnode *w = topo_lookup(t, id);
+	if (!w || w->n.nchildren || w->n.state != NODE_LOST)
+		return -1;
+	return topo_move(t, id, TOPO_DEAD, 0);
 }
 
 /* ---- placement ---- */
@@ -348,9 +377,9 @@ size_t topo_depth(const struct topo *t, int32_t id)
 {
 	const struct tnode *x = topo_lookup(t, id);
 	size_t d = 0;
-	for (; x && x != t->ctl; x = topo_parent_of(t, x))
+	for (; x && !topo_is_top(t, x); x = topo_parent_of(t, x))
 		d++;
-	return d;
+	return x == t->ctl ? d : 0;	/* a buried node has no path */
 }
 
 int32_t topo_link_under(const struct topo *t, int32_t id, int32_t parent)

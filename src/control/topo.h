@@ -41,6 +41,8 @@ struct topo_node *topo_get(const struct topo *t, int32_t id);
 size_t topo_count(const struct topo *t);
 /* The control node's own children (depth 1), in order. */
 const int32_t *topo_roots(const struct topo *t, size_t *n);
+/* Dead nodes whose children were healed away (topo_bury), in the order they were buried. */
+const int32_t *topo_buried(const struct topo *t, size_t *n);
 
 /* Where `create ID [PARENT]` puts ID; parent_arg is TOPO_ROOT when PARENT was omitted.
  * 0 with *out filled, or -1 with *err one of "Already exists", "Parent not found",
@@ -57,6 +59,9 @@ int topo_move(struct topo *t, int32_t id, int32_t parent, int side);
  * takes it out. Writes at most max moves to moves[]; returns how many there are, -1 if ID does
  * not exist. */
 long topo_plan_remove(const struct topo *t, int32_t id, struct topo_move *moves, size_t max);
+/* Puts NODE_LOST node ID, which has no children left, aside: it stays known (and lost) until
+ * topo_delete, but is in no one's way. 0, or -1 when it cannot. */
+int topo_bury(struct topo *t, int32_t id);
 /* Takes ID and its whole subtree out of the model; calls fn for each node before it is freed
  * (children before parents). */
 void topo_delete(struct topo *t, int32_t id, void (*fn)(struct topo_node *, void *), void *arg);

@@ -3,6 +3,7 @@
 #ifndef MQTREE_TOPO_IMPL_H
 #define MQTREE_TOPO_IMPL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,10 +20,13 @@ struct tnode {
 struct topo {
 	enum topo_kind kind;
 	struct tnode *ctl;	/* the control node; its children are the roots */
+	struct tnode *dead;	/* pseudo-parent of dead nodes healed around (topo_bury) */
 	struct idmap nodes;	/* every node but the control node, by id */
 };
 
 struct tnode *topo_lookup(const struct topo *t, int32_t id);
+/* The control node or the graveyard: where walks up end. */
+bool topo_is_top(const struct topo *t, const struct tnode *x);
 struct tnode *topo_parent_of(const struct topo *t, const struct tnode *w);
 struct tnode *topo_child_at(const struct topo *t, const struct tnode *p, size_t i);
 /* The child holding slot side of p; NULL when it is free, which is always so when p takes any

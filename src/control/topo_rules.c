@@ -9,7 +9,7 @@
 
 static bool lost_on_path(const struct topo *t, const struct tnode *x)
 {
-	for (; x != t->ctl; x = topo_parent_of(t, x))
+	for (; !topo_is_top(t, x); x = topo_parent_of(t, x))
 		if (x->n.state == NODE_LOST)
 			return true;
 	return false;

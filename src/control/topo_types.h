@@ -11,6 +11,7 @@
 
 #define TOPO_ROOT (-1)	/* the control node, as a parent */
 #define TOPO_NONE (-2)	/* no node */
+#define TOPO_DEAD (-3)	/* as a parent: a dead node whose children were healed away */
 #define TOPO_ID_MAX 2147483647
 
 enum topo_kind { TOPO_LIST, TOPO_TREE, TOPO_BST, TOPO_BALANCED };

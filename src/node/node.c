@@ -22,6 +22,7 @@
 #include "proc.h"
 #include "proto.h"
 #include "remote.h"
+#include "uplink.h"
 #include "worker.h"
 #include "zap.h"
 
@@ -135,52 +136,6 @@ static void do_create(struct node *n, const struct msg *m)
 	proto_send_rep(n->up, m->req, n->id, REP_SPAWNED, body, sizeof body);
 }
 
-static void *uplink(struct node *n, const char *endpoint, const char *server, void **mon)
-{
-	char name[32];
-	struct link_remote remote;
-	void *up = link_dealer(n->ctx, n->id, endpoint,
-			       remote_uplink(n, endpoint, server, &remote));
-	snprintf(name, sizeof name, "up-%u", ++n->uplinks);
-	/* The parent is gone, and so is this subtree, when the connection closes or, before
-	 * it was ever made, is refused: on loopback only a closed port refuses. */
-	*mon = up ? link_monitor(n->ctx, up, name,
-				 ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CONNECT_RETRIED) : NULL;
-	if (up && !*mon)
-		link_close(&up);
-	return up;
-}
-
-/* Joins another parent: HELLO there first (answers travel the new way from now on), BYE
- * to the old parent last, and the old link is closed with time to flush what it still
- * carries. Requests for this subtree are held by the control node meanwhile. */
-static void do_move(struct node *n, const struct msg *m)
-{
-	char buf[PROTO_FIELDS_MAX];
-	const char *f[2];
-	void *mon;
-	if (proto_read_fields(m, buf, f, 2) < 0)
-		return;
-	const char *endpoint = f[0];
-	void *up = uplink(n, endpoint, f[1], &mon);
-	if (!up) {
-		reply(n, m->req, REP_ERR, "Cannot move: no link to the new parent");
-		return;
-	}
-	log_debug("moving to %s", endpoint);
-	proto_send_hello(up, n->id, getpid(), n->down.endpoint);
-	/* The old path learns the move is answered (it no longer waits for it), its parent
-	 * that this child is gone without a loss. */
-	reply(n, m->req, REP_OK, NULL);
-	proto_send_bye(n->up, n->id);
-	link_unmonitor(n->up, &n->up_mon);
-	int linger = 1000;
-	zmq_setsockopt(n->up, ZMQ_LINGER, &linger, sizeof linger);
-	zmq_close(n->up);
-	n->up = up;
-	n->up_mon = mon;
-}
-
 /* A node will move here: only then is its HELLO taken, from its own id and pid. */
 static void do_expect(struct node *n, const struct msg *m)
 {
@@ -247,7 +202,7 @@ static void handle_local(struct node *n, zmq_msg_t *msg, const struct msg *m)
 		n->stopping = true;
 		break;
 	case OP_MOVE:
-		do_move(n, m);
+		uplink_move(n, m);
 		break;
 	case OP_EXPECT:
 		do_expect(n, m);
@@ -464,10 +419,12 @@ static void on_monitors(struct node *n, int64_t now)
 	char ep[PROTO_ENDPOINT_MAX];
 	downlink_watch(&n->down, now);
 	while (link_monitor_read(n->up_mon, &ev, ep, sizeof ep) != 1) {
-		if (ev == ZMQ_EVENT_DISCONNECTED || ev == ZMQ_EVENT_CONNECT_RETRIED) {
-			log_debug("uplink %s: event %d, ending", ep, ev);
-			n->stopping = true;
-		}
+		if (ev != ZMQ_EVENT_DISCONNECTED && ev != ZMQ_EVENT_CONNECT_RETRIED)
+			continue;
+		if (uplink_lost(n))	/* its monitor is a new one: read it next turn */
+			return;
+		log_debug("uplink %s: event %d, ending", ep, ev);
+		n->stopping = true;
 	}
 }
 
@@ -499,7 +456,7 @@ static int setup(struct node *n)
 	n->ctx = link_ctx_new();
 	if (downlink_open(&n->down, n->ctx, "down", bind) < 0)
 		return -1;
-	n->up = uplink(n, n->parent_endpoint, n->server_key, &n->up_mon);
+	n->up = uplink_open(n, n->parent_endpoint, n->server_key, &n->up_mon);
 	if (!n->up || !(n->worker = worker_new(n->ctx, n->id, n->set, &n->work)))
 		return -1;
 	proc_fd_base();

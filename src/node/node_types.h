@@ -51,6 +51,7 @@ struct node {
 	void *ctx;
 	void *up;		/* DEALER to the parent */
 	void *up_mon;
+	bool orphan;		/* up is a link to the control node: the parent died (uplink.h) */
 	struct downlink down;	/* the children's ROUTER; its endpoint is where they connect */
 	unsigned uplinks;	/* uplinks opened so far, to name their monitors */
 	void *work;		/* PAIR to the worker thread */

@@ -56,6 +56,18 @@ static void to_adopt(void *arg, uint32_t req, int32_t id, int32_t child, int32_t
 	moves_adopt(fx.mv, req, id, child, from, held);
 }
 
+static void to_heal(void *arg, int32_t id, struct buf *held)
+{
+	(void)arg;
+	moves_heal(fx.mv, id, held);
+}
+
+static void to_healed(void *arg, struct buf *held)
+{
+	(void)arg;
+	requests_healed(fx.rq, held);
+}
+
 static uint32_t to_new_id(void *arg)
 {
 	(void)arg;
@@ -121,11 +133,11 @@ static void fx_start(enum topo_kind kind)
 {
 	static const struct requests_ops requests_ops = {
 		fake_send, fake_spawn, fake_host_key, fake_kill, fake_print, fake_now, to_remove, to_adopt,
-		fake_linked, NULL};
+		to_heal, fake_linked, NULL};
 	static const struct moves_ops moves_ops = { fake_send, fake_now, fake_kill, fake_host_key,
 						    to_new_id,
 					      to_in_flight, to_hold, to_release, to_adopt_from,
-					      to_answer, to_lost, NULL };
+					      to_answer, to_lost, to_healed, NULL };
 	memset(&fx, 0, sizeof fx);
 	memset(&down, 0, sizeof down);
 	down.now = 1000;

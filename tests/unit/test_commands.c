@@ -92,6 +92,13 @@ static void rec_quit(void *arg)
 }
 
 /* Answers printed by the commands themselves come here instead of stdout. */
+static bool rec_heal(void *arg, int on)
+{
+	(void)arg;
+	record("heal %d", on);
+	return on != 0;
+}
+
 static bool rec_line(void *arg, const char *line, size_t len)
 {
 	record("%.*s", (int)len, line);
@@ -100,7 +107,7 @@ static bool rec_line(void *arg, const char *line, size_t len)
 
 static const struct commands_ops ops = { rec_create, rec_ping, rec_pingall, rec_kill, rec_remove,
 				    rec_exec_begin, rec_exec_feed, rec_waits,
-				    rec_heartbit, rec_tag, rec_quit, NULL };
+				    rec_heartbit, rec_tag, rec_quit, rec_heal, NULL };
 static struct output recorded = { .above = rec_line };
 static struct topo *topo;
 static struct hosts *hosts;

@@ -89,7 +89,7 @@ static void start(enum topo_kind kind)
 {
 	static const struct moves_ops ops = { fake_send, fake_now, fake_kill, fake_host_key,
 					      new_id, in_flight,
-					   hold, release, adopt_from, answer_req, lost_node, NULL };
+					   hold, release, adopt_from, answer_req, lost_node, NULL, NULL };
 	memset(&mx, 0, sizeof mx);
 	memset(&down, 0, sizeof down);
 	down.now = 1000;
