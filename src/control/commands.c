@@ -163,12 +163,12 @@ static void tree_line(struct topo_node *n, void *arg)
 		buf_puts(&tp->line, "  ");
 	buf_printf(&tp->line, "%d", (int)n->id);
 	if (tp->cm->kind == TOPO_BST || tp->cm->kind == TOPO_BALANCED)
-		buf_puts(&tp->line, n->parent == TOPO_ROOT ? "" : n->side ? " (R)" : " (L)");
+		buf_puts(&tp->line, n->parent < 0 ? "" : n->side ? " (R)" : " (L)");
 	if (n->pid)
 		buf_printf(&tp->line, " pid %d", (int)n->pid);
 	if (hosts_listening(tp->cm->hosts))
 		buf_printf(&tp->line, " @%s", hosts_get(tp->cm->hosts, n->host)->name);
-	buf_puts(&tp->line, states[n->state]);
+	buf_puts(&tp->line, n->parent == TOPO_DEAD ? " [dead]" : states[n->state]);
 	output_line(tp->cm->out, tp->line.data, tp->line.len);
 }
 
@@ -183,9 +183,7 @@ static void cmd_tree(struct commands *cm, const struct tokens *t)
 	const int32_t *roots = topo_roots(cm->topo, &n);
 	for (size_t i = 0; i < n; i++)
 		topo_walk(cm->topo, roots[i], tree_line, &tp);
-	const int32_t *dead = topo_buried(cm->topo, &n);
-	if (n)
-		output_puts(cm->out, "dead, children re-attached (until kill or remove):");
+	const int32_t *dead = topo_buried(cm->topo, &n);	/* last, at depth 1: [dead] */
 	for (size_t i = 0; i < n; i++)
 		tree_line(topo_get(cm->topo, dead[i]), &tp);
 	buf_free(&tp.line);

@@ -538,6 +538,11 @@ int32_t moves_destination(struct moves *mv, int32_t id)
 void moves_check_lost(struct moves *mv)
 {
 	struct job *j = TAILQ_FIRST(&mv->jobs);
+	struct topo_node *w = j && j->heal ? topo_get(mv->topo, j->waiting) : NULL;
+	if (j && j->heal && j->waiting != TOPO_NONE && (!w || !orphaned(mv, w))) {
+		step(mv, j);	/* the orphan it waited for died, or its parent is known again */
+		return;
+	}
 	if (!j || (!j->move_req && !j->expect_req))
 		return;
 	struct topo_move *m = &j->moves[j->done];

@@ -205,6 +205,7 @@ class Model:
         self.cmdset = cmdset
         self.ctl = Node(-1, 0)
         self.nodes = {}
+        self.dead = {}              # --heal: dead nodes healed around, in the order they died
         self._serial = 0
 
     # -- reading the tree
@@ -239,7 +240,7 @@ class Model:
             if self._binary() and node.parent is not self.ctl:
                 mark = " (R)" if node.side else " (L)"
             out.append("  " * depth + str(node.id) + mark)
-        return out
+        return out + ["  %d [dead]" % d for d in self.dead]
 
     def _walk(self, top, depth):
         todo = [(c, depth + 1) for c in reversed(top.children)]
@@ -290,7 +291,7 @@ class Model:
 
     def _place(self, node_id, parent_arg):
         """topo_place: (parent Node, side, node to adopt) or the error."""
-        if node_id in self.nodes:
+        if node_id in self.nodes or node_id in self.dead:
             return "Already exists"
         if self.topology == "bst":
             p, side = self.ctl, 0
@@ -378,7 +379,20 @@ class Model:
                     moves.append((c, leaf, c.side))
         return moves
 
+    def die(self, node_id):
+        """--heal: node node_id dies (kill -9). Its children re-join as a remove of it
+        would put them, with their state; it stays known, dead, aside, until kill or
+        remove."""
+        w = self.nodes.pop(node_id)
+        for node, parent, side in self._plan_remove(w):
+            self._move(node, parent, side)
+        assert not w.children, "a heal left children behind"
+        self._detach(w)
+        self.dead[node_id] = w
+
     def _remove(self, node_id):
+        if self.dead.pop(node_id, None) is not None:
+            return "Ok"
         w = self.nodes.get(node_id)
         if w is None:
             return "Error: Not found"
@@ -390,6 +404,8 @@ class Model:
         return "Ok"
 
     def _kill(self, node_id):
+        if self.dead.pop(node_id, None) is not None:
+            return "Ok"
         w = self.nodes.get(node_id)
         if w is None:
             return "Error: Not found"
@@ -400,6 +416,8 @@ class Model:
         return "Ok"
 
     def _exec(self, node_id, rest):
+        if node_id in self.dead:
+            return "Error:%d: Node is unavailable" % node_id, None
         w = self.nodes.get(node_id)
         if w is None:
             return "Error:%d: Not found" % node_id, None
@@ -438,7 +456,7 @@ class Model:
             return "Error: Too many arguments; usage: %s%s%s" % (name, " " if usage else "",
                                                                   usage), None
         if name == "pingall":
-            return "Ok: -1", None
+            return "Ok: " + (";".join(str(d) for d in sorted(self.dead)) or "-1"), None
         node_id = parse_id(toks[1])
         if node_id is None:
             return "Error: Invalid id " + quote(toks[1]), None
@@ -452,6 +470,8 @@ class Model:
                 return "Error: Host not found", None
             return self._create(node_id, parent), None
         if name == "ping":
+            if node_id in self.dead:
+                return "Ok: 0", None
             return ("Ok: 1" if node_id in self.nodes else "Error: Not found"), None
         if name == "remove":
             return self._remove(node_id), None

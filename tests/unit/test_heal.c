@@ -1,0 +1,204 @@
+/* --heal in the control's request engine and moves, against a fake downlink and clock
+ * (engine_fake.h): a dead node's children come to the control's link as orphans and move
+ * where `remove` would put them; what was in flight through the dead node fails at once,
+ * what comes after waits and goes by the new path. */
+#include "engine_fake.h"
+
+static void heal_start(enum topo_kind kind)
+{
+	fx_start(kind);
+	requests_set_heal(fx.rq, true);
+}
+
+/* Orphan id has come to the control's own link (its HELLO there). */
+static void orphan(int32_t id)
+{
+	moves_orphan(fx.mv, id);
+	settle();
+}
+
+/* The move of orphan id under parent, by the orphan's own link: OP_EXPECT to the new parent
+ * along path (n ids), then OP_MOVE down the orphan's link, then its HELLO from there. */
+static void moved(int32_t id, int32_t link, size_t n, ...)
+{
+	const struct sent *x = last_sent(OP_EXPECT);
+	va_list ap;
+	assert_non_null(x);
+	assert_int_equal(x->npath, n);
+	va_start(ap, n);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(x->path[i], va_arg(ap, int));
+	va_end(ap);
+	answer(x, REP_OK, NULL);
+	const struct sent *mo = last_sent(OP_MOVE);
+	assert_non_null(mo);
+	assert_int_equal(mo->path[mo->npath - 1], id);
+	answer(mo, REP_OK, NULL);
+	hello(link, id);
+}
+
+static bool waits_at(int32_t id)
+{
+	return requests_waits(fx.rq, RQ_PING, id, 0);
+}
+
+static void test_children_move_to_the_grandparent(void **state)
+{
+	(void)state;
+	heal_start(TOPO_TREE);
+	up(1, TOPO_ROOT);
+	up(2, 1);
+	up(3, 2);
+	up(4, 2);
+	up(5, 3);
+	exec_on(5, " 1 7");	/* in flight through 2 when it dies */
+	lost(2);
+	assert_string_equal(printed(), "Error:5: Node is unavailable\n");
+	ping(2);
+	assert_string_equal(printed(), "Ok: 0\n");
+	size_t execs = count_sent(OP_EXEC);
+	exec_on(4, " 1 2");	/* given after: waits for the new path */
+	exec_on(5, " 1 3");
+	assert_int_equal(count_sent(OP_EXEC), execs);
+	assert_true(waits_at(5));
+	assert_int_equal(count_sent(OP_EXPECT), 0);	/* nobody has come to us yet */
+	orphan(3);
+	moved(3, 1, 1, 1);
+	assert_int_equal(topo_get(fx.topo, 3)->parent, 1);
+	assert_int_equal(count_sent(OP_EXEC), execs);	/* held until the heal is over */
+	orphan(4);
+	moved(4, 1, 1, 1);
+	assert_int_equal(topo_get(fx.topo, 4)->parent, 1);
+	assert_int_equal(topo_get(fx.topo, 5)->parent, 3);
+	assert_int_equal(topo_get(fx.topo, 2)->parent, TOPO_DEAD);
+	assert_int_equal(topo_get(fx.topo, 2)->state, NODE_LOST);
+	assert_false(waits_at(5));
+	assert_int_equal(count_sent(OP_EXEC), execs + 2);
+	const struct sent *e = &down.sent[down.nsent - 1];
+	if (e->path[e->npath - 1] != 5)
+		e--;
+	assert_path(e, 3, 1, 3, 5);
+	answer(e, REP_OK, "3");
+	assert_string_equal(printed(), "Ok:5: 3\n");
+	ping(2);
+	assert_string_equal(printed(), "Ok: 0\n");
+	assert_string_equal(down.kills.data ? down.kills.data : "", "");
+	fx_stop();
+}
+
+/* The dead node, put aside, goes with `remove` (nothing to move) as with `kill`. */
+static void test_dead_node_goes_with_remove(void **state)
+{
+	(void)state;
+	heal_start(TOPO_TREE);
+	up(1, TOPO_ROOT);
+	up(2, 1);
+	lost(1);
+	orphan(2);	/* to the control node itself: it stays on our link */
+	assert_int_equal(count_sent(OP_EXPECT) + count_sent(OP_MOVE), 0);
+	assert_int_equal(topo_get(fx.topo, 2)->parent, TOPO_ROOT);
+	requests_remove(fx.rq, 1);
+	settle();
+	assert_string_equal(printed(), "Ok\n");
+	assert_null(topo_get(fx.topo, 1));
+	ping(1);
+	assert_string_equal(printed(), "Error: Not found\n");
+	fx_stop();
+}
+
+/* With heal off (the course's rule) the subtree is lost, and an orphan that asks is not
+ * moved. */
+static void test_off_the_subtree_is_lost(void **state)
+{
+	(void)state;
+	heal_start(TOPO_TREE);
+	requests_set_heal(fx.rq, false);
+	up(1, TOPO_ROOT);
+	up(2, 1);
+	up(3, 2);
+	lost(2);
+	ping(3);
+	assert_string_equal(printed(), "Ok: 0\n");
+	assert_int_equal(topo_get(fx.topo, 3)->state, NODE_LOST);
+	fx_stop();
+}
+
+/* bst: the in-order successor, deep in the right subtree, takes the dead node's place; it is
+ * reached through the orphan it is below, which must have come to us first. */
+static void test_bst_successor_by_the_orphans_link(void **state)
+{
+	(void)state;
+	heal_start(TOPO_BST);
+	up(5, TOPO_ROOT);
+	up(3, 5);	/* placed by the bst (PARENT is ignored): 3 under 5, 1 and 4 under 3 */
+	up(1, 3);
+	up(4, 3);
+	assert_int_equal(topo_get(fx.topo, 4)->parent, 3);
+	lost(3);
+	orphan(4);
+	moved(4, 5, 1, 5);
+	assert_int_equal(count_sent(OP_EXPECT), 1);	/* 1 goes under 4: it waits for 1 */
+	orphan(1);
+	moved(1, 5, 2, 5, 4);
+	assert_int_equal(topo_get(fx.topo, 4)->parent, 5);
+	assert_int_equal(topo_get(fx.topo, 1)->parent, 4);
+	assert_int_equal(topo_get(fx.topo, 1)->side, 0);
+	fx_stop();
+}
+
+/* The new parent dies during the heal: the heal is planned again after the heal of that
+ * parent, and ends with everyone under the living ancestor, in the order the deaths came. */
+static void test_new_parent_dies_during_the_heal(void **state)
+{
+	(void)state;
+	heal_start(TOPO_TREE);
+	up(1, TOPO_ROOT);
+	up(2, 1);
+	up(3, 2);
+	up(4, 3);
+	lost(3);
+	orphan(4);
+	const struct sent *x = last_sent(OP_EXPECT);
+	assert_path(x, 2, 1, 2);
+	lost(2);	/* before it answered */
+	orphan(4);	/* 4 is still ours: it was never told to move */
+	/* 2's heal moves dead 3 under 1 in the model; then 3's heal moves 4 under 1. */
+	moved(4, 1, 1, 1);
+	assert_int_equal(topo_get(fx.topo, 4)->parent, 1);
+	assert_int_equal(topo_get(fx.topo, 2)->parent, TOPO_DEAD);
+	assert_int_equal(topo_get(fx.topo, 3)->parent, TOPO_DEAD);
+	assert_false(waits_at(4));
+	fx_stop();
+}
+
+/* An orphan that never comes is ended by pid after the wait, and the heal does not hang. */
+static void test_orphan_that_never_comes(void **state)
+{
+	(void)state;
+	heal_start(TOPO_TREE);
+	up(1, TOPO_ROOT);
+	up(2, 1);
+	up(3, 2);
+	lost(2);
+	assert_true(waits_at(3));
+	down.now += HELLO_MIN_MS + 1;
+	moves_tick(fx.mv, down.now);
+	settle();
+	assert_non_null(strstr(down.kills.data, "kill 3\n"));
+	lost(3);	/* its death, as its reaping reports it */
+	assert_false(waits_at(3));
+	fx_stop();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_children_move_to_the_grandparent),
+		cmocka_unit_test(test_dead_node_goes_with_remove),
+		cmocka_unit_test(test_off_the_subtree_is_lost),
+		cmocka_unit_test(test_bst_successor_by_the_orphans_link),
+		cmocka_unit_test(test_new_parent_dies_during_the_heal),
+		cmocka_unit_test(test_orphan_that_never_comes),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
