@@ -162,8 +162,10 @@ static int is_our_node(pid_t pid, int32_t id)
 
 void proc_kill(pid_t pid, int32_t id)
 {
-	if (pid > 0 && is_our_node(pid, id))
+	if (pid > 0 && is_our_node(pid, id)) {
+		log_debug("ending node %d (pid %d)", (int)id, (int)pid);
 		kill(pid, SIGKILL);	/* ends a stopped process too */
+	}
 }
 
 void proc_status_text(int status, char *text, size_t size)

@@ -1,7 +1,7 @@
-/* moves.c - move jobs, run one at a time: removes, list insertions, and heals (--heal: a
- * dead node's children, which have come to the control node's own link as orphans, re-join
- * where a remove of the dead node would put them). */
+/* moves.c - move jobs, run one at a time: removes, list insertions, and heals (their own
+ * parts are in moves_heal.c). */
 #include "moves.h"
+#include "moves_impl.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,42 +9,6 @@
 #include <sys/queue.h>
 
 #include "log.h"
-
-/* Tries of one heal, re-planned each time: a new parent may die on the way. */
-#define HEAL_TRIES 8
-
-struct job {
-	uint32_t req;		/* the remove or create it answers */
-	int32_t subject;	/* the removed node, or the new node */
-	bool remove;
-	bool heal;		/* subject died: its children re-join; it stays, lost, aside */
-	unsigned tries;
-	int32_t from;		/* adoption: the child's parent in fact, not yet in the model */
-	struct topo_move *moves;
-	size_t n, done;
-	bool started;
-	uint32_t expect_req;	/* the OP_EXPECT to the new parent in flight, 0 if none */
-	uint32_t move_req;	/* the OP_MOVE in flight, 0 if none */
-	char listen[PROTO_ENDPOINT_MAX];	/* where a parent on another host listens ("": */
-	char listen_key[PROTO_KEY_LEN + 1];	/* the parent is on the mover's host), its key */
-	int32_t link;		/* the link their answers come back on */
-	int32_t waiting;	/* a node still being created that must move, or an orphan
-				 * that has not come to us yet (deadline), or TOPO_NONE */
-	bool draining;		/* waiting for answers on their way through the old path */
-	struct buf held;	/* the nodes whose requests it holds */
-	int64_t deadline;
-	TAILQ_ENTRY(job) entry;
-};
-
-struct moves {
-	TAILQ_HEAD(, job) jobs;	/* the first is under way */
-	struct topo *topo;
-	struct buf orphans;	/* i32 ids: orphans on the control node's link, not yet moved */
-	int arrive_ms;
-	char endpoint[PROTO_ENDPOINT_MAX];
-	char remote[PROTO_ENDPOINT_MAX];
-	struct moves_ops ops;
-};
 
 struct moves *moves_new(struct topo *topo, int arrive_ms, const char *endpoint,
 			const char *remote, const struct moves_ops *ops)
@@ -83,54 +47,8 @@ void moves_destroy(struct moves **mvp)
 	*mvp = NULL;
 }
 
-static void step(struct moves *mv, struct job *j);
-static void job_end(struct moves *mv, struct job *j, const char *answer);
-static bool heal_retry(struct moves *mv, struct job *j);
-static void heal_end(struct moves *mv, struct job *j);
 
-/* ---- orphans: children of a dead node that have come to the control node's link ---- */
-
-static long orphan_at(const struct moves *mv, int32_t id)
-{
-	for (size_t off = 0; off < mv->orphans.len; off += sizeof id) {
-		int32_t e;
-		memcpy(&e, mv->orphans.data + off, sizeof e);
-		if (e == id)
-			return (long)off;
-	}
-	return -1;
-}
-
-static void orphan_del(struct moves *mv, int32_t id)
-{
-	long off = orphan_at(mv, id);
-	if (off < 0)
-		return;
-	size_t o = (size_t)off;
-	memmove(mv->orphans.data + o, mv->orphans.data + o + sizeof id,
-		mv->orphans.len - o - sizeof id);
-	mv->orphans.len -= sizeof id;
-}
-
-/* Whether node n's parent is dead while n lives: n is an orphan, on our link once it asked. */
-static bool orphaned(struct moves *mv, const struct topo_node *n)
-{
-	const struct topo_node *p = topo_get(mv->topo, n->parent);
-	return n->state != NODE_LOST && p && p->state == NODE_LOST;
-}
-
-/* The first orphan on the way from the control node down to id that has not come to us yet
- * (TOPO_NONE: id can be reached). */
-static int32_t stranded(struct moves *mv, int32_t id)
-{
-	int32_t found = TOPO_NONE;
-	for (struct topo_node *n = topo_get(mv->topo, id); n; n = topo_get(mv->topo, n->parent))
-		if (orphaned(mv, n) && orphan_at(mv, n->id) < 0)
-			found = n->id;
-	return found;
-}
-
-static void enqueue(struct moves *mv, struct job *j)
+void moves_enqueue(struct moves *mv, struct job *j)
 {
 	TAILQ_INSERT_TAIL(&mv->jobs, j, entry);
 }
@@ -140,60 +58,26 @@ bool moves_start(struct moves *mv)
 	struct job *j = TAILQ_FIRST(&mv->jobs);
 	if (j && j->draining && !mv->ops.in_flight(mv->ops.arg, j->moves[j->done].id)) {
 		j->draining = false;
-		step(mv, j);
+		moves_step(mv, j);
 		return true;
 	}
 	if (!j || j->started)
 		return false;
-	step(mv, j);
+	moves_step(mv, j);
 	return true;
-}
-
-/* A heal that could not go on (a new parent died, a move failed) is planned again, after the
- * jobs queued behind it: they may be the heals that make the model true again. True when
- * it will be tried again. */
-static bool heal_retry(struct moves *mv, struct job *j)
-{
-	if (++j->tries >= HEAL_TRIES)
-		return false;
-	log_debug("heal of %d: try %u", (int)j->subject, j->tries + 1);
-	free(j->moves);
-	j->moves = NULL;
-	j->n = j->done = 0;
-	j->started = j->draining = false;
-	j->expect_req = j->move_req = 0;
-	j->waiting = TOPO_NONE;
-	TAILQ_REMOVE(&mv->jobs, j, entry);
-	enqueue(mv, j);
-	return true;
-}
-
-/* A heal is over: the dead node goes aside. Its children it could not re-attach are ended
- * by pid: their own deaths then heal what is below them. */
-static void heal_end(struct moves *mv, struct job *j)
-{
-	struct topo_node *dead = topo_get(mv->topo, j->subject);
-	for (size_t i = 0; dead && i < dead->nchildren; i++) {
-		struct topo_node *c = topo_get(mv->topo, dead->children[i]);
-		if (c->state != NODE_LOST && c->pid)
-			mv->ops.kill(mv->ops.arg, c->pid, c->id);
-	}
-	if (dead && !dead->nchildren && topo_bury(mv->topo, j->subject) < 0)
-		log_warn("cannot put %d aside in the model", (int)j->subject);
-	mv->ops.healed(mv->ops.arg, &j->held);
 }
 
 /* The job is over: the subtrees it held go on by their new paths, its request is answered
  * and the next job starts. */
-static void job_end(struct moves *mv, struct job *j, const char *answer)
+void moves_job_end(struct moves *mv, struct job *j, const char *answer)
 {
-	if (j->heal && strncmp(answer, "Ok", 2) != 0 && heal_retry(mv, j))
+	if (j->heal && strncmp(answer, "Ok", 2) != 0 && moves_heal_retry(mv, j))
 		return;
 	log_debug("%s of %d: %s", j->heal ? "heal" : j->remove ? "remove" : "insertion",
 		  (int)j->subject, answer);
 	TAILQ_REMOVE(&mv->jobs, j, entry);
 	if (j->heal) {
-		heal_end(mv, j);
+		moves_heal_end(mv, j);
 	} else {
 		mv->ops.release(mv->ops.arg, &j->held);
 		mv->ops.answer(mv->ops.arg, j->req, answer,
@@ -233,8 +117,8 @@ static int32_t parent_in_fact(struct moves *mv, int32_t id)
 {
 	struct topo_node *n = topo_get(mv->topo, id);
 	int32_t parent = n ? n->parent : TOPO_NONE;
-	if (n && orphaned(mv, n))
-		return orphan_at(mv, id) >= 0 ? TOPO_ROOT : TOPO_NONE;
+	if (n && moves_heal_orphaned(mv, n))
+		return moves_heal_at(mv, id) >= 0 ? TOPO_ROOT : TOPO_NONE;
 	for (size_t i = 0, max = topo_count(mv->topo); i <= max; i++) {
 		int32_t from = adopted_from(mv, parent, id);
 		if (from == TOPO_NONE)
@@ -290,7 +174,7 @@ static void send_move(struct moves *mv, struct job *j)
 	size_t len = proto_fields_body(body, fields, 2);
 	j->move_req = mv->ops.new_id(mv->ops.arg);
 	if (send_along(mv, j, j->move_req, OP_MOVE, m->id, body, len) < 0)
-		job_end(mv, j, "Error: Node is unavailable");
+		moves_job_end(mv, j, "Error: Node is unavailable");
 }
 
 /* A node takes a moving child only when told to expect it (its id and pid) first. */
@@ -305,7 +189,7 @@ static void send_expect(struct moves *mv, struct job *j)
 				       remote ? mv->ops.host_key(mv->ops.arg, node->host) : NULL);
 	j->expect_req = mv->ops.new_id(mv->ops.arg);
 	if (send_along(mv, j, j->expect_req, OP_EXPECT, m->parent, body, len) < 0)
-		job_end(mv, j, "Error: Node is unavailable");
+		moves_job_end(mv, j, "Error: Node is unavailable");
 }
 
 /* The model follows a move that needs no message: its node is dead. */
@@ -319,32 +203,12 @@ static void move_dead(struct moves *mv, struct job *j)
 	j->done++;
 }
 
-/* The orphan node id has not come to our link yet: the heal waits for it, a while. */
-static void wait_orphan(struct moves *mv, struct job *j, int32_t id)
-{
-	if (j->waiting != id)
-		j->deadline = mv->ops.now(mv->ops.arg) + mv->arrive_ms;
-	j->waiting = id;
-}
-
-/* An orphan already on our link that is to be a depth-1 node stays on it: the model follows. */
-static bool stays_with_us(struct moves *mv, struct job *j, const struct topo_move *m)
-{
-	if (!j->heal || m->parent != TOPO_ROOT || orphan_at(mv, m->id) < 0)
-		return false;
-	if (topo_move(mv->topo, m->id, m->parent, m->side) < 0)
-		log_warn("cannot move %d under %d in the model", (int)m->id, (int)m->parent);
-	orphan_del(mv, m->id);
-	j->done++;
-	return true;
-}
-
-static void step(struct moves *mv, struct job *j)
+void moves_step(struct moves *mv, struct job *j)
 {
 	if (!j->started) {
 		j->started = true;
 		if ((j->remove || j->heal) && plan(mv, j) < 0) {
-			job_end(mv, j, "Error: Not found");
+			moves_job_end(mv, j, "Error: Not found");
 			return;
 		}
 		if (j->remove)	/* an adoption's child is held since its create */
@@ -367,9 +231,9 @@ static void step(struct moves *mv, struct job *j)
 			move_dead(mv, j);
 			continue;
 		}
-		if (j->heal && ((away = stranded(mv, m->id)) != TOPO_NONE ||
-				(away = stranded(mv, m->parent)) != TOPO_NONE)) {
-			wait_orphan(mv, j, away);	/* goes on when it comes (moves_orphan) */
+		if (j->heal && ((away = moves_heal_stranded(mv, m->id)) != TOPO_NONE ||
+				(away = moves_heal_stranded(mv, m->parent)) != TOPO_NONE)) {
+			moves_heal_wait(mv, j, away);	/* goes on when it comes (moves_orphan) */
 			return;
 		}
 		j->waiting = TOPO_NONE;
@@ -380,14 +244,14 @@ static void step(struct moves *mv, struct job *j)
 		if (m->parent != TOPO_ROOT && (!parent || parent->state != NODE_UP)) {
 			log_debug("cannot move %d: its new parent %d is not up", (int)m->id,
 				  (int)m->parent);
-			job_end(mv, j, "Error: Node is unavailable");
+			moves_job_end(mv, j, "Error: Node is unavailable");
 			return;
 		}
 		if (node->state == NODE_LOST) {
 			move_dead(mv, j);
 			continue;
 		}
-		if (stays_with_us(mv, j, m))
+		if (moves_heal_stays(mv, j, m))
 			continue;
 		j->deadline = mv->ops.now(mv->ops.arg) + mv->arrive_ms;
 		j->listen[0] = j->listen_key[0] = '\0';
@@ -403,7 +267,7 @@ static void step(struct moves *mv, struct job *j)
 		snprintf(ok, sizeof ok, "Ok");
 	else
 		snprintf(ok, sizeof ok, "Ok: %d", n ? (int)n->pid : 0);
-	job_end(mv, j, ok);
+	moves_job_end(mv, j, ok);
 }
 
 void moves_remove(struct moves *mv, uint32_t req, int32_t id)
@@ -416,7 +280,7 @@ void moves_remove(struct moves *mv, uint32_t req, int32_t id)
 	j->remove = true;
 	j->from = TOPO_NONE;
 	j->waiting = TOPO_NONE;
-	enqueue(mv, j);
+	moves_enqueue(mv, j);
 }
 
 void moves_adopt(struct moves *mv, uint32_t req, int32_t id, int32_t child, int32_t from,
@@ -433,36 +297,7 @@ void moves_adopt(struct moves *mv, uint32_t req, int32_t id, int32_t child, int3
 	j->waiting = TOPO_NONE;
 	j->held = *held;	/* taken over */
 	*held = (struct buf){ 0 };
-	enqueue(mv, j);
-}
-
-void moves_heal(struct moves *mv, int32_t id, struct buf *held)
-{
-	struct job *j = calloc(1, sizeof *j);
-	if (!j)
-		log_fatal("out of memory");
-	j->subject = id;
-	j->heal = true;
-	j->from = TOPO_NONE;
-	j->waiting = TOPO_NONE;
-	j->held = *held;	/* taken over */
-	*held = (struct buf){ 0 };
-	enqueue(mv, j);
-}
-
-void moves_orphan(struct moves *mv, int32_t id)
-{
-	struct job *j = TAILQ_FIRST(&mv->jobs);
-	if (orphan_at(mv, id) < 0 && buf_append(&mv->orphans, &id, sizeof id) < 0)
-		log_fatal("out of memory");
-	if (!j || !j->heal || !j->started)
-		return;
-	if (j->move_req && j->moves[j->done].id == id) {
-		j->move_req = 0;	/* it could not reach its new parent, and came back */
-		job_end(mv, j, "Error: Node is unavailable");
-	} else if (j->waiting == id) {
-		step(mv, j);
-	}
+	moves_enqueue(mv, j);
 }
 
 void moves_node_up(struct moves *mv, int32_t id)
@@ -470,7 +305,7 @@ void moves_node_up(struct moves *mv, int32_t id)
 	struct job *j = TAILQ_FIRST(&mv->jobs);
 	if (j && j->waiting == id) {
 		j->waiting = TOPO_NONE;
-		step(mv, j);
+		moves_step(mv, j);
 	}
 }
 
@@ -487,11 +322,11 @@ bool moves_on_hello(struct moves *mv, int32_t from, int32_t id, pid_t pid)
 	if (j->from == TOPO_NONE &&	/* an adoption is in the model already */
 	    topo_move(mv->topo, m->id, m->parent, m->side) < 0)
 		log_warn("cannot move %d under %d in the model", (int)m->id, (int)m->parent);
-	orphan_del(mv, id);
+	moves_heal_left(mv, id);
 	j->from = TOPO_NONE;
 	j->move_req = 0;
 	j->done++;
-	step(mv, j);
+	moves_step(mv, j);
 	return true;
 }
 
@@ -517,12 +352,12 @@ enum moves_reply moves_on_reply(struct moves *mv, int32_t from, const struct msg
 		log_debug("%s of %d under %d: code %d %.*s", expect ? "expecting" : "moving",
 			  (int)mo->id, (int)mo->parent, m->code,
 			  (int)(m->body_len > 100 ? 100 : m->body_len), m->body);
-		job_end(mv, j, "Error: Node is unavailable");	/* it could not be reached */
+		moves_job_end(mv, j, "Error: Node is unavailable");	/* it could not be reached */
 	} else if (expect) {
 		j->expect_req = 0;
 		send_move(mv, j);
 	} else {	/* the mover has left its old parent; its HELLO from the new one follows */
-		orphan_del(mv, mo->id);
+		moves_heal_left(mv, mo->id);
 	}
 	return MOVES_TAKEN;
 }
@@ -539,8 +374,8 @@ void moves_check_lost(struct moves *mv)
 {
 	struct job *j = TAILQ_FIRST(&mv->jobs);
 	struct topo_node *w = j && j->heal ? topo_get(mv->topo, j->waiting) : NULL;
-	if (j && j->heal && j->waiting != TOPO_NONE && (!w || !orphaned(mv, w))) {
-		step(mv, j);	/* the orphan it waited for died, or its parent is known again */
+	if (j && j->heal && j->waiting != TOPO_NONE && (!w || !moves_heal_orphaned(mv, w))) {
+		moves_step(mv, j);	/* the orphan it waited for died, or its parent is known again */
 		return;
 	}
 	if (!j || (!j->move_req && !j->expect_req))
@@ -552,20 +387,19 @@ void moves_check_lost(struct moves *mv)
 	if (!dead && (m->parent == TOPO_ROOT || (parent && parent->state != NODE_LOST)))
 		return;
 	if (!dead && j->expect_req) {	/* the new parent died before it was told: it stays */
-		job_end(mv, j, "Error: Node is unavailable");
+		moves_job_end(mv, j, "Error: Node is unavailable");
 		return;
 	}
 	if (!dead && j->heal) {	/* it left our link for a dead parent: it comes back to us */
-		orphan_del(mv, m->id);
 		j->move_req = 0;
-		job_end(mv, j, "Error: Node is unavailable");
+		moves_job_end(mv, j, "Error: Node is unavailable");
 		return;
 	}
 	bool moving = !dead;
 	move_dead(mv, j);
 	if (moving)	/* it was on its way to a parent that died, and ends: it is lost */
 		mv->ops.lost(mv->ops.arg, m->id);
-	step(mv, j);
+	moves_step(mv, j);
 }
 
 /* A job waiting with a deadline: for a message, or for an orphan. */
@@ -582,14 +416,16 @@ void moves_tick(struct moves *mv, int64_t now)
 	struct job *j = TAILQ_FIRST(&mv->jobs);
 	if (!timed(j) || now < j->deadline)
 		return;
+	log_debug("%s of %d: no progress in %d ms", j->heal ? "heal" : "move", (int)j->subject,
+		  mv->arrive_ms);
 	/* An orphan that never came to us is ended too: its death heals what is below it. */
 	struct topo_node *n = topo_get(mv->topo, j->move_req ? j->moves[j->done].id : j->waiting);
 	if (n && (j->move_req || !j->expect_req)) {
 		mv->ops.kill(mv->ops.arg, n->pid, n->id);
-		orphan_del(mv, n->id);
+		moves_heal_left(mv, n->id);
 	}
 	j->move_req = j->expect_req = 0;
-	job_end(mv, j, "Error: Node is unavailable");
+	moves_job_end(mv, j, "Error: Node is unavailable");
 }
 
 int64_t moves_next_wake(struct moves *mv)

@@ -84,6 +84,8 @@ static void wait_id_free(struct node *n, int32_t id)
 {
 	for (int i = 0; i < 200 && downlink_probe(&n->down, id) == 0; i++)
 		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+	if (downlink_probe(&n->down, id) == 0)
+		log_debug("the id of child %d is still held by an old connection", (int)id);
 }
 
 static void do_create(struct node *n, const struct msg *m)

@@ -1,0 +1,67 @@
+/* moves_impl.h - what moves.c and moves_heal.c share; nothing else includes it. */
+#ifndef MQTREE_MOVES_IMPL_H
+#define MQTREE_MOVES_IMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "buf.h"
+#include "moves_ops.h"
+#include "proto.h"
+#include "topo.h"
+
+struct job {
+	uint32_t req;		/* the remove or create it answers */
+	int32_t subject;	/* the removed node, or the new node */
+	bool remove;
+	bool heal;		/* subject died: its children re-join; it stays, lost, aside */
+	unsigned tries;
+	int32_t from;		/* adoption: the child's parent in fact, not yet in the model */
+	struct topo_move *moves;
+	size_t n, done;
+	bool started;
+	uint32_t expect_req;	/* the OP_EXPECT to the new parent in flight, 0 if none */
+	uint32_t move_req;	/* the OP_MOVE in flight, 0 if none */
+	char listen[PROTO_ENDPOINT_MAX];	/* where a parent on another host listens ("": */
+	char listen_key[PROTO_KEY_LEN + 1];	/* the parent is on the mover's host), its key */
+	int32_t link;		/* the link their answers come back on */
+	int32_t waiting;	/* a node still being created that must move, or an orphan
+				 * that has not come to us yet (deadline), or TOPO_NONE */
+	bool draining;		/* waiting for answers on their way through the old path */
+	struct buf held;	/* the nodes whose requests it holds */
+	int64_t deadline;
+	TAILQ_ENTRY(job) entry;
+};
+
+struct moves {
+	TAILQ_HEAD(, job) jobs;	/* the first is under way */
+	struct topo *topo;
+	struct buf orphans;	/* i32 ids: orphans on the control node's link, not yet moved */
+	int arrive_ms;
+	char endpoint[PROTO_ENDPOINT_MAX];
+	char remote[PROTO_ENDPOINT_MAX];
+	struct moves_ops ops;
+};
+
+void moves_enqueue(struct moves *mv, struct job *j);
+/* Carries the job on as far as it can go now. */
+void moves_step(struct moves *mv, struct job *j);
+/* The job is over (a heal that failed is planned again instead). */
+void moves_job_end(struct moves *mv, struct job *j, const char *answer);
+
+/* moves_heal.c: orphans on the control node's link (at: its offset in the list, or -1; left:
+ * no longer there); whether node n is an orphan (its parent dead); the first orphan on the
+ * way down to id that has not come yet (TOPO_NONE: none); waiting for one; a move of an orphan
+ * that stays on our link (true: done in the model); a heal tried again (false: given up);
+ * a heal's end. */
+long moves_heal_at(const struct moves *mv, int32_t id);
+void moves_heal_left(struct moves *mv, int32_t id);
+bool moves_heal_orphaned(struct moves *mv, const struct topo_node *n);
+int32_t moves_heal_stranded(struct moves *mv, int32_t id);
+void moves_heal_wait(struct moves *mv, struct job *j, int32_t id);
+bool moves_heal_stays(struct moves *mv, struct job *j, const struct topo_move *m);
+bool moves_heal_retry(struct moves *mv, struct job *j);
+void moves_heal_end(struct moves *mv, struct job *j);
+
+#endif
