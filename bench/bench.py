@@ -23,6 +23,9 @@ Benchmarks (--only NAME):
   failure     kill -9 of a node at depth 2 to the first `Node is unavailable` (requests sent
               one after another right after the kill); floor: kill -9 of a raw ZeroMQ peer to
               the ROUTER's DISCONNECTED event
+  heal        --heal: kill -9 of a node with 8 or 64 children (or 8, one of them with 500
+              nodes below) until every orphan answers an exec by its new path; floor: that many
+              raw DEALER processes spawned at once until each said hello to a ROUTER
   heartbit    kill -9 of an inner node to its subtree's `Heartbit:` lines at MS = 100 and
               1000 (SPEC: 4*MS after the last report, 5*MS after the kill at most); false
               reports of a 1000-node tree at MS = 100 (no floor: ZeroMQ has no such thing)
@@ -1154,6 +1157,74 @@ def bench_failure(ctx):
     return rows
 
 
+def heal_once(ctx, fanout, subtree):
+    """--heal: kill -9 of node 2 (under 1) with `fanout` children (the first with `subtree`
+    nodes below it) to the moment every orphan has answered an exec by its new path: execs
+    are sent to every orphan right after the kill, and those answered unavailable (the death
+    not yet known) sent again until each has answered Ok. Seconds."""
+    mq = Mq(ctx, extra=("--heal",))
+    try:
+        kids = list(range(100, 100 + fanout))
+        mq.creates([(1, None), (2, 1)], 30)
+        victim = mq.nodes[2]
+        mq.creates([(k, 2) for k in kids], 60)
+        if subtree:
+            mq.creates([(1000 + i, kids[0]) for i in range(subtree)], 120)
+        for k in kids:
+            if mq.cmd(f"exec {k} 1 1", 10) != f"Ok:{k}: 1":
+                raise BenchError(f"mqtree: node {k} did not answer before the kill")
+        t0 = now()
+        os.kill(victim, signal.SIGKILL)
+        todo = set(kids)
+        while todo:
+            mq.send("".join(f"exec {k} 1 7\n" for k in sorted(todo)))
+            data, _ = mq.out.lines(len(todo), 30, "answers after the kill")
+            for line in data.decode("latin-1").split("\n"):
+                m = line.split(":")
+                if line.endswith(": 7") and len(m) == 3:
+                    todo.discard(int(m[1]))
+                elif not line.endswith("Node is unavailable"):
+                    raise BenchError(f"mqtree: after the kill: '{line}'")
+            if now() - t0 > 30:
+                raise BenchError(f"mqtree: orphans {sorted(todo)[:5]} never answered")
+        took = now() - t0
+        ans = mq.cmd("pingall", 10)
+        if ans != "Ok: 2":
+            raise BenchError(f"mqtree: pingall after the heal answered '{ans}'")
+        return took
+    finally:
+        mq.close()
+
+
+def bench_heal(ctx):
+    a = ctx.args
+    cases = [(8, 0), (64, 0), (8, 500)]
+
+    def one(rep):
+        out = {}
+        for f, sub in cases:
+            fl = kv(run_tool([ctx.pp, "spawnall", str(f), "0", "0"], "floor spawnall", 120))
+            out[f"floor{f}"] = fl["total_ms"]
+            out[f"heal{f}_{sub}"] = heal_once(ctx, f, sub) * 1000
+        return out
+
+    s, err = runs_of(ctx, "heal", one, a.repeat)
+    rows = []
+    for f, sub in cases:
+        xs = s.get(f"heal{f}_{sub}") or []
+        p99 = sorted(xs)[min(len(xs) - 1, int(0.99 * len(xs)))] if xs else None
+        what = (f"--heal: kill -9 of a node with {f} children" +
+                (f" (one with {sub} nodes below it)" if sub else "") +
+                " until every orphan answered by its new path"
+                + (f"; worst of {len(xs)} {fmt_ms(p99)}" if xs else "") +
+                f"; floor: {f} raw DEALERs spawned at once until each said hello to a ROUTER")
+        d = med(s, f"heal{f}_{sub}")
+        rows.append(Row(what, d, med(s, f"floor{f}"), fmt=fmt_ms,
+                        target="< 50 ms" if f == 64 and not sub else "",
+                        ok=None if d is None or f != 64 or sub else d < 50, error=err))
+    return rows
+
+
 def gen_sum_file(ctx, count):
     """exec 1 COUNT n1 ... nCOUNT on one line, numbers uniform in 0..999999 (1 to 6 digits);
     returns (path, expected sum). A block of 10^6 numbers is repeated."""
@@ -1409,6 +1480,7 @@ BENCHES = [                 # in the order of the table
     ("hosts", bench_hosts),
     ("create", bench_create),
     ("failure", bench_failure),
+    ("heal", bench_heal),
     ("heartbit", bench_heartbit),
     ("sum", bench_sum),
     ("search", bench_search),
