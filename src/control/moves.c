@@ -27,6 +27,7 @@ struct moves *moves_new(struct topo *topo, int arrive_ms, const char *endpoint,
 
 static void job_free(struct job *j)
 {
+	moves_fan_clear(j);
 	buf_free(&j->held);
 	free(j->moves);
 	free(j);
@@ -131,8 +132,8 @@ static int32_t parent_in_fact(struct moves *mv, int32_t id)
 /* Sends op along the path to node `to` as the tree is in fact (the requests for a node taken
  * over by a list insertion are held until it is: these are not); notes the link its answers
  * come back on. */
-static int send_along(struct moves *mv, struct job *j, uint32_t req, uint8_t op, int32_t to,
-		      const void *body, size_t len)
+int moves_send_along(struct moves *mv, struct job *j, uint32_t req, uint8_t op, int32_t to,
+		     const void *body, size_t len)
 {
 	size_t max = topo_count(mv->topo), npath = 0;
 	int32_t *path = malloc((max + 1) * sizeof *path);
@@ -173,7 +174,7 @@ static void send_move(struct moves *mv, struct job *j)
 	char body[PROTO_FIELDS_MAX];
 	size_t len = proto_fields_body(body, fields, 2);
 	j->move_req = mv->ops.new_id(mv->ops.arg);
-	if (send_along(mv, j, j->move_req, OP_MOVE, m->id, body, len) < 0)
+	if (moves_send_along(mv, j, j->move_req, OP_MOVE, m->id, body, len) < 0)
 		moves_job_end(mv, j, "Error: Node is unavailable");
 }
 
@@ -188,7 +189,7 @@ static void send_expect(struct moves *mv, struct job *j)
 	size_t len = proto_expect_body(body, m->id, node->pid,
 				       remote ? mv->ops.host_key(mv->ops.arg, node->host) : NULL);
 	j->expect_req = mv->ops.new_id(mv->ops.arg);
-	if (send_along(mv, j, j->expect_req, OP_EXPECT, m->parent, body, len) < 0)
+	if (moves_send_along(mv, j, j->expect_req, OP_EXPECT, m->parent, body, len) < 0)
 		moves_job_end(mv, j, "Error: Node is unavailable");
 }
 
@@ -253,6 +254,8 @@ void moves_step(struct moves *mv, struct job *j)
 		}
 		if (moves_heal_stays(mv, j, m))
 			continue;
+		if (j->heal && moves_fan_start(mv, j))
+			return;
 		j->deadline = mv->ops.now(mv->ops.arg) + mv->arrive_ms;
 		j->listen[0] = j->listen_key[0] = '\0';
 		if (m->parent == TOPO_ROOT)
@@ -313,6 +316,8 @@ bool moves_on_hello(struct moves *mv, int32_t from, int32_t id, pid_t pid)
 {
 	struct job *j = TAILQ_FIRST(&mv->jobs);
 	struct topo_node *n = topo_get(mv->topo, id);
+	if (j && j->nfan)
+		return moves_fan_hello(mv, j, from, id, pid);
 	if (!j || !j->move_req || j->moves[j->done].id != id || !n || n->state != NODE_UP ||
 	    n->pid != pid)
 		return false;
@@ -333,6 +338,8 @@ bool moves_on_hello(struct moves *mv, int32_t from, int32_t id, pid_t pid)
 enum moves_reply moves_on_reply(struct moves *mv, int32_t from, const struct msg *m)
 {
 	struct job *j = TAILQ_FIRST(&mv->jobs);
+	if (j && j->nfan)
+		return moves_fan_reply(mv, j, from, m);
 	if (!j || !m->req || (m->req != j->move_req && m->req != j->expect_req))
 		return MOVES_NOT_MINE;
 	struct topo_move *mo = &j->moves[j->done];
@@ -365,6 +372,8 @@ enum moves_reply moves_on_reply(struct moves *mv, int32_t from, const struct msg
 int32_t moves_destination(struct moves *mv, int32_t id)
 {
 	struct job *j = TAILQ_FIRST(&mv->jobs);
+	if (j && j->nfan)
+		return moves_fan_destination(mv, j, id);
 	if (!j || (!j->move_req && !j->expect_req) || j->moves[j->done].id != id)
 		return TOPO_NONE;
 	return j->moves[j->done].parent;
@@ -373,6 +382,10 @@ int32_t moves_destination(struct moves *mv, int32_t id)
 void moves_check_lost(struct moves *mv)
 {
 	struct job *j = TAILQ_FIRST(&mv->jobs);
+	if (j && j->nfan) {
+		moves_fan_check(mv, j);
+		return;
+	}
 	struct topo_node *w = j && j->heal ? topo_get(mv->topo, j->waiting) : NULL;
 	if (j && j->heal && j->waiting != TOPO_NONE && (!w || !moves_heal_orphaned(mv, w))) {
 		moves_step(mv, j);	/* the orphan it waited for died, or its parent is known again */
@@ -405,7 +418,8 @@ void moves_check_lost(struct moves *mv)
 /* A job waiting with a deadline: for a message, or for an orphan. */
 static bool timed(const struct job *j)
 {
-	return j && (j->move_req || j->expect_req || (j->heal && j->waiting != TOPO_NONE));
+	return j && (j->move_req || j->expect_req || j->nfan ||
+		     (j->heal && j->waiting != TOPO_NONE));
 }
 
 /* A node that has not arrived in time might still arrive later, where the model does not
@@ -416,6 +430,10 @@ void moves_tick(struct moves *mv, int64_t now)
 	struct job *j = TAILQ_FIRST(&mv->jobs);
 	if (!timed(j) || now < j->deadline)
 		return;
+	if (j->nfan) {
+		moves_fan_tick(mv, j);
+		return;
+	}
 	log_debug("%s of %d: no progress in %d ms", j->heal ? "heal" : "move", (int)j->subject,
 		  mv->arrive_ms);
 	/* An orphan that never came to us is ended too: its death heals what is below it. */

@@ -88,6 +88,7 @@ bool moves_heal_retry(struct moves *mv, struct job *j)
 	j->started = j->draining = false;
 	j->expect_req = j->move_req = 0;
 	j->waiting = TOPO_NONE;
+	moves_fan_clear(j);
 	TAILQ_REMOVE(&mv->jobs, j, entry);
 	moves_enqueue(mv, j);
 	return true;
@@ -130,7 +131,10 @@ void moves_orphan(struct moves *mv, int32_t id)
 		log_fatal("out of memory");
 	if (!j || !j->heal || !j->started)
 		return;
-	if (fresh && j->move_req && j->moves[j->done].id == id) {
+	if (fresh && j->nfan && moves_fan_came_back(j, id)) {
+		moves_fan_clear(j);
+		moves_job_end(mv, j, "Error: Node is unavailable");
+	} else if (fresh && j->move_req && j->moves[j->done].id == id) {
 		j->move_req = 0;	/* it could not reach its new parent, and came back */
 		moves_job_end(mv, j, "Error: Node is unavailable");
 	} else if (j->waiting == id) {

@@ -11,6 +11,13 @@
 #include "proto.h"
 #include "topo.h"
 
+/* One orphan of a heal moving at the same time as others to the same parent (moves_heal.c). */
+struct fan {
+	int32_t id;
+	uint32_t expect_req, move_req;	/* in flight, 0 if none */
+	bool told, here;	/* OP_MOVE sent; HELLO from the new parent seen (or dead) */
+};
+
 struct job {
 	uint32_t req;		/* the remove or create it answers */
 	int32_t subject;	/* the removed node, or the new node */
@@ -30,6 +37,8 @@ struct job {
 				 * that has not come to us yet (deadline), or TOPO_NONE */
 	bool draining;		/* waiting for answers on their way through the old path */
 	struct buf held;	/* the nodes whose requests it holds */
+	struct fan *fan;	/* heal: moves[done..done+nfan) under way at once */
+	size_t nfan;
 	int64_t deadline;
 	TAILQ_ENTRY(job) entry;
 };
@@ -63,5 +72,21 @@ void moves_heal_wait(struct moves *mv, struct job *j, int32_t id);
 bool moves_heal_stays(struct moves *mv, struct job *j, const struct topo_move *m);
 bool moves_heal_retry(struct moves *mv, struct job *j);
 void moves_heal_end(struct moves *mv, struct job *j);
+/* A heal's next moves that go to one parent, by orphans on our link, all at once: true when
+ * started. Then, while j->nfan: answers and HELLOs (MOVES_NOT_MINE / false: not theirs), deaths,
+ * the deadline, the parent a mover goes to. */
+bool moves_fan_start(struct moves *mv, struct job *j);
+enum moves_reply moves_fan_reply(struct moves *mv, struct job *j, int32_t from,
+				 const struct msg *m);
+bool moves_fan_hello(struct moves *mv, struct job *j, int32_t from, int32_t id, pid_t pid);
+void moves_fan_check(struct moves *mv, struct job *j);
+void moves_fan_tick(struct moves *mv, struct job *j);
+int32_t moves_fan_destination(struct moves *mv, struct job *j, int32_t id);
+/* Orphan id came to our link again after it was told to move: its new parent failed it. */
+bool moves_fan_came_back(struct job *j, int32_t id);
+void moves_fan_clear(struct job *j);
+/* moves.c, for moves_heal.c: sends op along the path to `to` as the tree is in fact. */
+int moves_send_along(struct moves *mv, struct job *j, uint32_t req, uint8_t op, int32_t to,
+		     const void *body, size_t len);
 
 #endif

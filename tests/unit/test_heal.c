@@ -190,6 +190,54 @@ static void test_orphan_that_never_comes(void **state)
 	fx_stop();
 }
 
+/* Orphans that are all on our link when the heal starts move at once: every OP_EXPECT is
+ * sent before any is answered, and the heal is over when the last HELLO has come. */
+static void test_orphans_move_at_once(void **state)
+{
+	(void)state;
+	heal_start(TOPO_TREE);
+	up(1, TOPO_ROOT);
+	up(2, 1);
+	up(3, 2);
+	up(4, 2);
+	up(5, 2);
+	orphan(3);	/* they may come before their parent's death is known */
+	orphan(4);
+	orphan(5);
+	assert_int_equal(count_sent(OP_EXPECT), 0);
+	lost(2);
+	assert_int_equal(count_sent(OP_EXPECT), 3);
+	const struct sent *x[3];
+	size_t k = 0;
+	for (size_t i = 0; i < down.nsent; i++)
+		if (down.sent[i].op == OP_EXPECT)
+			x[k++] = &down.sent[i];
+	for (k = 0; k < 3; k++) {
+		assert_path(x[k], 1, 1);
+		answer(x[k], REP_OK, NULL);
+	}
+	assert_int_equal(count_sent(OP_MOVE), 3);
+	for (size_t i = 0; i < down.nsent; i++)
+		if (down.sent[i].op == OP_MOVE) {
+			assert_int_equal(down.sent[i].npath, 1);	/* down the orphan's own link */
+			answer(&down.sent[i], REP_OK, NULL);
+		}
+	hello(1, 4);
+	hello(1, 5);
+	assert_true(waits_at(5));
+	hello(1, 3);
+	assert_false(waits_at(5));
+	/* in the order remove gives them, whatever order they came in */
+	const struct topo_node *p = topo_get(fx.topo, 1);
+	assert_int_equal(p->nchildren, 3);
+	assert_int_equal(p->children[0], 3);
+	assert_int_equal(p->children[1], 4);
+	assert_int_equal(p->children[2], 5);
+	assert_int_equal(topo_get(fx.topo, 2)->parent, TOPO_DEAD);
+	assert_string_equal(down.kills.data ? down.kills.data : "", "");
+	fx_stop();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -199,6 +247,7 @@ int main(void)
 		cmocka_unit_test(test_bst_successor_by_the_orphans_link),
 		cmocka_unit_test(test_new_parent_dies_during_the_heal),
 		cmocka_unit_test(test_orphan_that_never_comes),
+		cmocka_unit_test(test_orphans_move_at_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
