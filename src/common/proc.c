@@ -138,18 +138,18 @@ bool proc_fd_room(size_t links)
 }
 
 /* Is pid our node `id`? Its command line is "PATH/mqtree-node\0--id=ID\0...". */
-static int is_our_node(pid_t pid, int32_t id)
+bool proc_is_node(pid_t pid, int32_t id)
 {
 	char path[64], cmd[512];
 	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
 	int fd = open_proc(path);
 	if (fd < 0)
-		return 0;
+		return false;
 	ssize_t n = read(fd, cmd, sizeof cmd - 1);
 	close(fd);
 	proc_keep_spare_fd();
 	if (n <= 0)
-		return 0;	/* gone, or a zombie */
+		return false;	/* gone, or a zombie */
 	cmd[n] = '\0';
 	const char *base = strrchr(cmd, '/');
 	base = base ? base + 1 : cmd;
@@ -162,7 +162,7 @@ static int is_our_node(pid_t pid, int32_t id)
 
 void proc_kill(pid_t pid, int32_t id)
 {
-	if (pid > 0 && is_our_node(pid, id)) {
+	if (pid > 0 && proc_is_node(pid, id)) {
 		log_debug("ending node %d (pid %d)", (int)id, (int)pid);
 		kill(pid, SIGKILL);	/* ends a stopped process too */
 	}

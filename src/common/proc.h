@@ -53,6 +53,9 @@ void proc_status_text(int status, char *text, size_t size);
 /* SIGKILLs pid if, and only if, it is still our node with this id (pids are reused). It
  * works with every descriptor in use when proc_keep_spare_fd was called at start. */
 void proc_kill(pid_t pid, int32_t id);
+/* Whether pid is still a running compute node `id` of ours: false once it has died (a
+ * zombie, or gone), or when the pid is another process's now. */
+bool proc_is_node(pid_t pid, int32_t id);
 void proc_keep_spare_fd(void);
 
 /* Whether one more link fits under RLIMIT_NOFILE with PROC_FD_SPARE descriptors to spare,

@@ -64,6 +64,12 @@ static bool on_orphan(struct control *c, int32_t from, int32_t id, pid_t pid)
 		return false;
 	if (n && n->state == NODE_UP && n->pid == pid && requests_healing(c->rq)) {
 		log_debug("node %d came to us: its parent is gone", (int)id);
+		/* A parent here whose process has died is dead now: no need to wait for the
+		 * news from its own parent (a stopped one still runs, and is not healed around). */
+		struct topo_node *p = topo_get(c->topo, n->parent);
+		if (p && p->state == NODE_UP && p->host == HOSTS_LOCAL && p->pid &&
+		    !proc_is_node(p->pid, p->id))
+			requests_on_lost(c->rq, p->id, p->pid);
 		moves_orphan(c->moves, id);
 	} else {
 		proto_send_exit(c->down.sock, from);

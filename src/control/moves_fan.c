@@ -1,7 +1,7 @@
-/* moves_fan.c - a heal's orphans that go to the same parent move at the same time: every
- * OP_EXPECT to the parent at once, each OP_MOVE down its orphan's own link as soon as its
- * OP_EXPECT is answered, done when every HELLO has come from the parent. A dead node with 64
- * children then costs about one move, not 64 in a row. Anything that goes wrong ends the
+/* moves_fan.c - a heal's orphans that go to the same parent move at the same time: an
+ * OP_EXPECT to the parent for each as soon as it is on our link, its OP_MOVE down its own
+ * link as soon as that is answered, done when every HELLO has come from the parent. A dead
+ * node with 64 children then costs about one move, not 64 in a row. Anything that goes wrong ends the
  * fan, and the heal is planned again (moves_job_end). */
 #include "moves.h"
 #include "moves_impl.h"
@@ -10,14 +10,18 @@
 
 #include "log.h"
 
-/* Whether move m can join a fan to parent p: an orphan on our link, alive, on p's host (no
- * listener to ask for), with nothing in flight. */
-static bool joins(struct moves *mv, const struct topo_move *m, const struct topo_node *p)
+/* Whether move m belongs in a fan to parent p: an orphan, alive, on p's host (no listener to
+ * ask for). It goes once it is on our link with nothing in flight (ready). */
+static bool fits(struct moves *mv, const struct topo_move *m, const struct topo_node *p)
 {
 	struct topo_node *n = topo_get(mv->topo, m->id);
 	return m->parent == p->id && n && n->state == NODE_UP && n->host == p->host &&
-	       moves_heal_orphaned(mv, n) && moves_heal_at(mv, m->id) >= 0 &&
-	       !mv->ops.in_flight(mv->ops.arg, m->id);
+	       moves_heal_orphaned(mv, n);
+}
+
+static bool ready(struct moves *mv, int32_t id)
+{
+	return moves_heal_at(mv, id) >= 0 && !mv->ops.in_flight(mv->ops.arg, id);
 }
 
 static struct topo_move *move_of(struct job *j, size_t i)
@@ -55,6 +59,21 @@ static void maybe_done(struct moves *mv, struct job *j)
 	moves_step(mv, j);
 }
 
+/* OP_EXPECT to the parent for entry f; false when it could not go (the fan has failed). */
+static bool expect(struct moves *mv, struct job *j, struct fan *f)
+{
+	struct topo_node *p = topo_get(mv->topo, move_of(j, 0)->parent);
+	struct topo_node *n = topo_get(mv->topo, f->id);
+	unsigned char body[PROTO_MOVER_MAX];
+	size_t len = proto_expect_body(body, n->id, n->pid, NULL);
+	f->expect_req = mv->ops.new_id(mv->ops.arg);
+	f->asked = true;
+	if (moves_send_along(mv, j, f->expect_req, OP_EXPECT, p->id, body, len) == 0)
+		return true;
+	fail(mv, j);
+	return false;
+}
+
 bool moves_fan_start(struct moves *mv, struct job *j)
 {
 	struct topo_move *first = move_of(j, 0);
@@ -62,7 +81,7 @@ bool moves_fan_start(struct moves *mv, struct job *j)
 	size_t k = 0;
 	if (!p || p->state != NODE_UP)
 		return false;
-	while (j->done + k < j->n && joins(mv, move_of(j, k), p))
+	while (j->done + k < j->n && fits(mv, move_of(j, k), p))
 		k++;
 	if (k < 2)
 		return false;
@@ -71,18 +90,11 @@ bool moves_fan_start(struct moves *mv, struct job *j)
 	j->nfan = k;
 	j->deadline = mv->ops.now(mv->ops.arg) + mv->arrive_ms;
 	log_debug("moving %zu nodes under %d at once", k, (int)p->id);
-	for (size_t i = 0; i < k; i++) {
-		struct fan *f = &j->fan[i];
-		struct topo_node *n = topo_get(mv->topo, move_of(j, i)->id);
-		unsigned char body[PROTO_MOVER_MAX];
-		size_t len = proto_expect_body(body, n->id, n->pid, NULL);
-		f->id = n->id;
-		f->expect_req = mv->ops.new_id(mv->ops.arg);
-		if (moves_send_along(mv, j, f->expect_req, OP_EXPECT, p->id, body, len) < 0) {
-			fail(mv, j);
+	for (size_t i = 0; i < k; i++)
+		j->fan[i].id = move_of(j, i)->id;
+	for (size_t i = 0; i < k; i++)	/* the others as they come (moves_fan_arrived) */
+		if (ready(mv, j->fan[i].id) && !expect(mv, j, &j->fan[i]))
 			return true;
-		}
-	}
 	return true;
 }
 
@@ -165,8 +177,10 @@ void moves_fan_tick(struct moves *mv, struct job *j)
 {
 	for (size_t i = 0; i < j->nfan; i++) {
 		struct topo_node *n = topo_get(mv->topo, j->fan[i].id);
-		if (j->fan[i].told && !j->fan[i].here && n)
-			mv->ops.kill(mv->ops.arg, n->pid, n->id);
+		if (!j->fan[i].here && n && (j->fan[i].told || !j->fan[i].asked)) {
+			mv->ops.kill(mv->ops.arg, n->pid, n->id);	/* lost on the way, or never came */
+			moves_heal_left(mv, n->id);
+		}
 	}
 	fail(mv, j);
 }
@@ -176,6 +190,13 @@ int32_t moves_fan_destination(struct moves *mv, struct job *j, int32_t id)
 	(void)mv;
 	struct fan *f = entry(j, id);
 	return f && !f->here ? move_of(j, (size_t)(f - j->fan))->parent : TOPO_NONE;
+}
+
+void moves_fan_arrived(struct moves *mv, struct job *j, int32_t id)
+{
+	struct fan *f = entry(j, id);
+	if (f && !f->asked && ready(mv, id))
+		expect(mv, j, f);
 }
 
 bool moves_fan_came_back(struct job *j, int32_t id)

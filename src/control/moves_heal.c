@@ -134,6 +134,8 @@ void moves_orphan(struct moves *mv, int32_t id)
 	if (fresh && j->nfan && moves_fan_came_back(j, id)) {
 		moves_fan_clear(j);
 		moves_job_end(mv, j, "Error: Node is unavailable");
+	} else if (j->nfan) {
+		moves_fan_arrived(mv, j, id);
 	} else if (fresh && j->move_req && j->moves[j->done].id == id) {
 		j->move_req = 0;	/* it could not reach its new parent, and came back */
 		moves_job_end(mv, j, "Error: Node is unavailable");

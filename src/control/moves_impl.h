@@ -15,7 +15,7 @@
 struct fan {
 	int32_t id;
 	uint32_t expect_req, move_req;	/* in flight, 0 if none */
-	bool told, here;	/* OP_MOVE sent; HELLO from the new parent seen (or dead) */
+	bool asked, told, here;	/* OP_EXPECT sent; OP_MOVE sent; its HELLO seen (or dead) */
 };
 
 struct job {
@@ -82,6 +82,8 @@ bool moves_fan_hello(struct moves *mv, struct job *j, int32_t from, int32_t id, 
 void moves_fan_check(struct moves *mv, struct job *j);
 void moves_fan_tick(struct moves *mv, struct job *j);
 int32_t moves_fan_destination(struct moves *mv, struct job *j, int32_t id);
+/* Orphan id has come to our link: its move starts if it is in the fan. */
+void moves_fan_arrived(struct moves *mv, struct job *j, int32_t id);
 /* Orphan id came to our link again after it was told to move: its new parent failed it. */
 bool moves_fan_came_back(struct job *j, int32_t id);
 void moves_fan_clear(struct job *j);
