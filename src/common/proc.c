@@ -207,7 +207,8 @@ bool proc_threads_ok(int n)
 }
 
 int proc_remote_args(struct proc_remote *r, const char *key_file, const char *address,
-		     int timeout_ms, const char *server_key)
+		     int timeout_ms, const char *server_key, const char *control,
+		     const char *control_key)
 {
 	int n = 0;
 	snprintf(r->key, sizeof r->key, "--key=%s", key_file);
@@ -219,6 +220,12 @@ int proc_remote_args(struct proc_remote *r, const char *key_file, const char *ad
 	if (server_key) {
 		snprintf(r->server, sizeof r->server, "--server-key=%s", server_key);
 		r->argv[n++] = r->server;
+	}
+	if (control && control[0] && control_key) {
+		snprintf(r->control, sizeof r->control, "--control=%s", control);
+		snprintf(r->control_key, sizeof r->control_key, "--control-key=%s", control_key);
+		r->argv[n++] = r->control;
+		r->argv[n++] = r->control_key;
 	}
 	r->argv[n] = r->argv[n + 1] = NULL;
 	return n;

@@ -30,12 +30,14 @@ struct proc_node {
  * parent elsewhere) that parent's public key. argv ends with a NULL and has room for one
  * more option before it. */
 struct proc_remote {
-	char key[4096 + 8], address[80], timeout[32], server[64];
-	const char *argv[6];
+	char key[4096 + 8], address[80], timeout[32], server[64], control[300], control_key[64];
+	const char *argv[8];
 };
-/* Fills r; returns how many options r->argv holds. */
+/* Fills r; returns how many options r->argv holds (room is left for one more). control: where
+ * an orphan on another host asks the control node (--heal), with its key; NULL on its host. */
 int proc_remote_args(struct proc_remote *r, const char *key_file, const char *address,
-		     int timeout_ms, const char *server_key);
+		     int timeout_ms, const char *server_key, const char *control,
+		     const char *control_key);
 
 /* Starts `prog --id=ID --parent=ENDPOINT --exec=SET --dir=DIR [extra...]` with stdin and
  * stdout on /dev/null (stdout carries only the control node's answers), default signal

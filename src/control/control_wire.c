@@ -46,8 +46,9 @@ static int spawn(void *arg, uint32_t req, int32_t id, int host, const char *pare
 			parent_ep = c->down.remote;
 			parent_key = c->kp.pub;
 		}
-		return hosts_spawn(c->hosts, host, req, id, parent_ep, parent_key, o->set->name)
-			       < 0 ? -1 : 1;
+		const char *fields[] = { parent_ep, parent_key, o->set->name, c->down.remote,
+					 c->kp.pub };
+		return hosts_spawn(c->hosts, host, req, id, fields) < 0 ? -1 : 1;
 	}
 	topo_roots(c->topo, &links);
 	if (!proc_fd_room(links)) {	/* its link needs a descriptor here */
@@ -57,7 +58,7 @@ static int spawn(void *arg, uint32_t req, int32_t id, int host, const char *pare
 	struct proc_remote opts;
 	if (o->listen)
 		proc_remote_args(&opts, c->key_file, hosts_get(c->hosts, host)->address,
-				 o->timeout_ms, parent_key);
+				 o->timeout_ms, parent_key, NULL, NULL);
 	struct proc_node node = { c->program, id, parent_ep ? parent_ep : c->down.endpoint,
 				  o->set->name, c->run.path, o->listen ? opts.argv : NULL };
 	return proc_spawn(&node, pid);

@@ -163,14 +163,13 @@ const char *hosts_key(const struct hosts *h, int host)
 	return t ? t->key : "";
 }
 
-int hosts_spawn(struct hosts *h, int host, uint32_t req, int32_t id, const char *parent_ep,
-		const char *parent_key, const char *set)
+int hosts_spawn(struct hosts *h, int host, uint32_t req, int32_t id, const char *const what[5])
 {
 	const struct host *t = hosts_get(h, host);
 	if (!t || !t->alive || host == HOSTS_LOCAL)
 		return errno = EHOSTUNREACH, -1;
-	const char *fields[] = { parent_ep, parent_key, set, h->timeout };
-	return proto_send_fields(h->dl.sock, t->route, MSG_SPAWN, 0, req, id, fields, 4);
+	const char *fields[] = { what[0], what[1], what[2], h->timeout, what[3], what[4] };
+	return proto_send_fields(h->dl.sock, t->route, MSG_SPAWN, 0, req, id, fields, 6);
 }
 
 void hosts_kill(struct hosts *h, int host, int32_t id, pid_t pid)

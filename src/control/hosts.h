@@ -64,10 +64,10 @@ int hosts_find(const struct hosts *h, const char *name, size_t len);
  * does not listen. */
 const char *hosts_key(const struct hosts *h, int host);
 
-/* Asks host's agent to start node id for create `req`, its parent at parent_ep with key
- * parent_key. 0, or -1 (the agent is unreachable). */
-int hosts_spawn(struct hosts *h, int host, uint32_t req, int32_t id, const char *parent_ep,
-		const char *parent_key, const char *set);
+/* Asks host's agent to start node id for create `req`: what[] is its parent's endpoint and
+ * key, its command set, and where and with what key the control node takes orphans. 0, or -1
+ * (the agent is unreachable). */
+int hosts_spawn(struct hosts *h, int host, uint32_t req, int32_t id, const char *const what[5]);
 /* Ends node id (process pid) on host, through its agent. */
 void hosts_kill(struct hosts *h, int host, int32_t id, pid_t pid);
 

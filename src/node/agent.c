@@ -86,17 +86,17 @@ static void join(struct agent *a)
 static void spawn(struct agent *a, const struct msg *m)
 {
 	char buf[PROTO_FIELDS_MAX], agent[32];
-	const char *f[4];
+	const char *f[6];
 	struct proc_remote opts;
 	pid_t pid;
 	long timeout = 0;
-	if (proto_read_fields(m, buf, f, 4) < 0 || m->id < 0 || !cmdset_find(f[2]) ||
+	if (proto_read_fields(m, buf, f, 6) < 0 || m->id < 0 || !cmdset_find(f[2]) ||
 	    (timeout = strtol(f[3], NULL, 10)) < 1 || timeout > 86400000) {
 		static const char bad[] = "Cannot start node: bad request";
 		proto_send_rep(a->up, m->req, m->id, REP_ERR, bad, sizeof bad - 1);
 		return;
 	}
-	int n = proc_remote_args(&opts, a->key_file, a->address, (int)timeout, f[1]);
+	int n = proc_remote_args(&opts, a->key_file, a->address, (int)timeout, f[1], f[4], f[5]);
 	snprintf(agent, sizeof agent, "--agent=%d", (int)getpid());
 	opts.argv[n] = agent;
 	struct proc_node node = { a->program, m->id, f[0], f[2], a->run.path, opts.argv };

@@ -31,7 +31,8 @@ static void usage(FILE *f)
 		"\n"
 		"Compute nodes themselves are started by mqtree, never by hand:\n"
 		"  mqtree-node --id=ID --parent=ENDPOINT --exec=%s --dir=DIR\n"
-		"              [--key=FILE --server-key=KEY --address=ADDR --timeout=MS --agent=PID]\n",
+		"              [--key=FILE --server-key=KEY --address=ADDR --timeout=MS --agent=PID\n"
+		"               --control=ENDPOINT --control-key=KEY]\n",
 		cmdset_names());
 }
 
@@ -74,6 +75,7 @@ int main(int argc, char **argv)
 		{ "agent", required_argument, NULL, 'A' },
 		{ "join", required_argument, NULL, 'j' },
 		{ "control-key", required_argument, NULL, 'c' },
+		{ "control", required_argument, NULL, 'C' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -125,7 +127,10 @@ int main(int argc, char **argv)
 			ag.endpoint = optarg;
 			break;
 		case 'c':
-			ag.control_key = optarg;
+			ag.control_key = n.control_key = optarg;
+			break;
+		case 'C':
+			n.control = optarg;
 			break;
 		case 'n':
 			ag.name = optarg;

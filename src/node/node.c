@@ -119,7 +119,8 @@ static void do_create(struct node *n, const struct msg *m)
 	}
 	struct proc_remote opts;	/* it may have children on other hosts too */
 	if (n->has_key && n->address)
-		proc_remote_args(&opts, n->key_file, n->address, n->timeout_ms, NULL);
+		proc_remote_args(&opts, n->key_file, n->address, n->timeout_ms, NULL,
+				 n->control, n->control_key);
 	struct proc_node child = { n->program, id, n->down.endpoint, n->set->name, n->run.path,
 				   n->has_key && n->address ? opts.argv : NULL };
 	if (proc_spawn(&child, &pid) < 0) {

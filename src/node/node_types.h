@@ -41,6 +41,8 @@ struct node {
 	const char *key_file;	/* this host's key pair */
 	const char *server_key;	/* the parent's host key, when the parent is on another host */
 	const char *address;	/* this host's address, to listen for children elsewhere */
+	const char *control;	/* on another host: where an orphan asks the control node */
+	const char *control_key;	/* and that host's key */
 	int timeout_ms;		/* silence that ends a link to another host */
 	pid_t agent;		/* the host's agent that started it (0: none): ends with it */
 	bool has_key;

@@ -64,9 +64,11 @@ bool uplink_lost(struct node *n)
 {
 	char control[PROTO_ENDPOINT_MAX];
 	void *mon;
-	if (n->orphan || rundir_endpoint(&n->run, "control", control, sizeof control) < 0)
+	if (n->orphan || (!n->control &&
+			  rundir_endpoint(&n->run, "control", control, sizeof control) < 0))
 		return false;
-	void *up = uplink_open(n, control, NULL, &mon);
+	void *up = n->control ? uplink_open(n, n->control, n->control_key, &mon)
+			      : uplink_open(n, control, NULL, &mon);
 	if (!up)
 		return false;
 	log_debug("parent gone: asking the control node");

@@ -220,6 +220,35 @@ class HostsTest(MqTestCase):
         ctl.expect_unordered(["Ok:4: 5", "Ok: 1", "Ok: 0"])
         self.exit_cleanly(ctl)
 
+    def test_heal_across_hosts(self):
+        """--heal with nodes on three hosts: kill -9 of a node on another host; its children,
+        on its host, on a third and on the control's, re-attach under its parent with their
+        state (the same processes, on the same hosts), where the model puts them."""
+        ctl = self.cluster("-o", "--heal", "-e", "dict")
+        model = Model("tree", "dict")
+        ids = range(1, 8)
+        self.run_script(ctl, ["create 1 -1 @h1", "create 2 1 @h2", "create 3 2 @h2",
+                              "create 4 2 @h1", "create 5 2 @h0", "create 6 3 @h0",
+                              "create 7 4 @h2"] +
+                        ["exec %d v %d" % (i, 3 * i) for i in ids], model)
+        before = self.tree(ctl)
+        os.kill(before[2][0], signal.SIGKILL)
+        model.die(2)
+        end = deadline_after(ANSWER)
+        while True:
+            ctl.send("tree")
+            head = ctl.expect(re.compile(r"control pid \d+, \w+, (\d+) nodes?"))
+            lines = ctl.lines(int(head.group(1)))
+            shape = [re.sub(r" pid \d+| @\S+", "", l) for l in lines]
+            if "  2 [dead]" in shape or remaining(end) <= 0:
+                break
+        self.assertEqual(shape, model.shape(), "tree after the heal:\n  " + "\n  ".join(lines))
+        self.run_script(ctl, ["exec %d v" % i for i in ids] + ["pingall"], model)
+        after = self.tree(ctl)
+        for i in (1, 3, 4, 5, 6, 7):
+            self.assertEqual(after[i][:2], before[i][:2], "node %d: pid or host changed" % i)
+        self.exit_cleanly(ctl)
+
     def test_link_down_found_within_timeout(self):
         """A host whose link is cut (nothing closed): its nodes are unavailable within
         --timeout; those elsewhere still answer."""
