@@ -18,7 +18,7 @@ from refmodel import PID, Model
 from support_extra import TREE_HEADER
 
 SEEDS = int(os.environ.get("MQTREE_HEAL_SEEDS", "2"))
-CHAOS_SECONDS = float(os.environ.get("MQTREE_CHAOS_SECONDS", "8"))
+CHAOS_SECONDS = float(os.environ.get("MQTREE_CHAOS_SECONDS", "15"))
 UNAVAILABLE = re.compile(r"Error:(\d+): Node is unavailable")
 
 
@@ -220,6 +220,51 @@ class HealTest(MqTestCase):
         ctl.send("pingall")
         ctl.expect("Ok: 2")
         self.exit_cleanly(ctl)
+
+    def test_heartbit_reports_the_dead_node_once_and_no_orphan(self):
+        ctl = self.start("-q", "--heal")
+        self.run_lines(ctl, Model("tree", "sum"),
+                       ["create 1", "create 2 1", "create 3 2", "create 4 2", "create 5 3"])
+        _, pids = self.read_tree(ctl)
+        ctl.send("heartbit 100")
+        ctl.expect("Ok")
+        os.kill(pids[2], signal.SIGKILL)
+        start = time.monotonic()
+        ctl.expect("Heartbit: node 2 is unavailable now", 0.5 + ANSWER)
+        self.assertLess(time.monotonic() - start, 0.5 + 0.3, "reported late")
+        ctl.expect_none(1.5)    # not again, and no orphan
+        ctl.send("exec 5 1 5")
+        ctl.expect("Ok:5: 5")
+        self.exit_cleanly(ctl)
+
+    def test_a_node_dies_while_a_remove_moves_it(self):
+        for topology in ("tree", "list"):
+            with self.subTest(topology=topology):
+                ctl = self.start("-q", "--heal", "-t", topology, "-e", "dict")
+                model = Model(topology, "dict")
+                lines = (["create 1", "create 2 1", "create 3 2", "create 5 3"] +
+                         (["create 4 2"] if topology == "tree" else []))
+                self.run_lines(ctl, model, lines + ["exec 5 v 5"])
+                _, pids = self.read_tree(ctl)
+                ctl.send("remove 2")
+                os.kill(pids[3], signal.SIGKILL)
+                ctl.expect("Ok")
+                wants = []
+                for first in ("remove", "die"):
+                    m = copy.deepcopy(model)
+                    for step in ((first, "die") if first == "remove" else ("die", "remove")):
+                        if step == "remove":
+                            m.answer("remove 2")
+                        else:
+                            m.die(3)
+                    wants.append(m.shape())
+                shape = self.wait_dead(ctl, [3])
+                self.assertIn(shape, wants)
+                ctl.send("exec 5 v")
+                ctl.expect("Ok:5: 5")
+                ctl.send("pingall")
+                ctl.expect("Ok: 3")
+                self.exit_cleanly(ctl)
 
     def test_switched_at_the_prompt(self):
         ctl = self.start("-q")
