@@ -139,6 +139,18 @@ static void do_create(struct node *n, const struct msg *m)
 	proto_send_rep(n->up, m->req, n->id, REP_SPAWNED, body, sizeof body);
 }
 
+/* While a child is expected, a new connection with a routing id still held by an old one
+ * takes it over: a moving child's connection that came before its old one had closed would
+ * otherwise be parked by the ROUTER for good, and its HELLO never read. Only then: at other
+ * times no connection may take a live child's id. */
+static void expecting(struct node *n)
+{
+	int any = 0;
+	for (size_t i = 0; i < n->nchildren && !any; i++)
+		any = n->children[i].state == CHILD_EXPECTED;
+	zmq_setsockopt(n->down.sock, ZMQ_ROUTER_HANDOVER, &any, sizeof any);
+}
+
 /* A node will move here: only then is its HELLO taken, from its own id and pid. */
 static void do_expect(struct node *n, const struct msg *m)
 {
@@ -159,6 +171,7 @@ static void do_expect(struct node *n, const struct msg *m)
 		c = child_add(n, id);
 	wait_id_free(n, id);	/* it may be coming back */
 	c->state = CHILD_EXPECTED;
+	expecting(n);
 	c->pid = pid;
 	snprintf(c->key, sizeof c->key, "%s", key);
 	/* From another host it connects where REP_LISTEN says. */
@@ -307,6 +320,7 @@ static bool hello_ok(struct node *n, struct child *c, int32_t from, const struct
 		return false;
 	c->pid = pid;
 	c->state = CHILD_UP;
+	expecting(n);
 	if (n->beats.ms)	/* it reports at the current period from the start */
 		proto_send_period(n->down.sock, from, n->beats.ms);
 	return true;
