@@ -82,10 +82,13 @@ static void set_period(struct node *n, int32_t ms)
  * most, and only in this case). */
 static void wait_id_free(struct node *n, int32_t id)
 {
-	for (int i = 0; i < 200 && downlink_probe(&n->down, id) == 0; i++)
+	for (int i = 0; downlink_probe(&n->down, id) == 0; i++) {
+		if (i == 200) {
+			log_debug("the id of child %d is still held by an old connection", (int)id);
+			return;
+		}
 		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
-	if (downlink_probe(&n->down, id) == 0)
-		log_debug("the id of child %d is still held by an old connection", (int)id);
+	}
 }
 
 static void do_create(struct node *n, const struct msg *m)

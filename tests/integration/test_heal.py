@@ -289,7 +289,6 @@ class HealTest(MqTestCase):
         ctl = self.start("-q", "--heal", "-t", "balanced", "-e", "dict")
         model = Model("balanced", "dict")
         pids = self.run_lines(ctl, model, ["create %d" % i for i in range(1, 41)])
-        acked = {}          # node -> {name: value}
         sent = {}           # serial -> (node, name, value)
         serial = 0
         killed = set()
