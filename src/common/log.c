@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static char log_who[64] = "mqtree";
 static int log_debug_on = -1;
@@ -31,9 +32,15 @@ void log_debug(const char *fmt, ...)
 {
 	if (log_debug_on <= 0)
 		return;
+	/* a monotonic time in ms, to line up the logs of several processes */
+	struct timespec ts;
+	char when[32];
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	snprintf(when, sizeof when, "%lld.%03ld ", (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
+		 ts.tv_nsec / 1000 % 1000);
 	va_list ap;
 	va_start(ap, fmt);
-	log_v("", fmt, ap);
+	log_v(when, fmt, ap);
 	va_end(ap);
 }
 

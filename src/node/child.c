@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <zmq.h>
 
 #include "inflight.h"
 #include "log.h"
@@ -46,8 +47,30 @@ struct child *child_add(struct node *n, int32_t id)
 	return c;
 }
 
+/* While a child is started or expected, a new connection with a routing id still held by an
+ * old one takes it over: a moving child's connection that came before its old one had closed,
+ * or a new node's that came before the one it replaces (removed, just killed) was gone, would
+ * otherwise be parked by the ROUTER for good, and its HELLO never read. Waiting for the id to
+ * be unroutable cannot rule that out: a closing connection is unroutable before it lets go of
+ * its id. Only then: at other times no connection may take a live child's id. */
+static void handover(struct node *n)
+{
+	int any = 0;
+	for (size_t i = 0; i < n->nchildren && !any; i++)
+		any = n->children[i].state == CHILD_EXPECTED ||
+		      n->children[i].state == CHILD_SPAWNED;
+	zmq_setsockopt(n->down.sock, ZMQ_ROUTER_HANDOVER, &any, sizeof any);
+}
+
+void child_set_state(struct node *n, struct child *c, enum child_state state)
+{
+	c->state = state;
+	handover(n);
+}
+
 void child_remove(struct node *n, struct child *c)
 {
 	inflight_drop_child(n->inflight, c->id);
 	*c = n->children[--n->nchildren];
+	handover(n);
 }

@@ -16,6 +16,9 @@ struct child *child_up(struct node *n, int32_t id);
 struct child *child_by_pid(struct node *n, pid_t pid);
 /* A new record, zeroed but for its id (out of memory is fatal: log.h). */
 struct child *child_add(struct node *n, int32_t id);
+/* Sets c's state; a connection may take over a held routing id only while a child is
+ * started or expected. */
+void child_set_state(struct node *n, struct child *c, enum child_state state);
 /* Forgets c and what it was sent; pointers to records may move. */
 void child_remove(struct node *n, struct child *c);
 

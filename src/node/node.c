@@ -77,9 +77,9 @@ static void set_period(struct node *n, int32_t ms)
 }
 
 /* A child the control node ended is forgotten at once (OP_ABORT), and one that moved away is
- * no longer ours, but its old connection may hold the id on our link a moment longer, and a
- * new connection with that id would be turned away there: wait for it to close (a few ms at
- * most, and only in this case). */
+ * no longer ours, but its old connection may hold the id on our link a moment longer: what
+ * it still carries is read before a new connection takes the id over (child.c, handover).
+ * A few ms at most, and only in this case. */
 static void wait_id_free(struct node *n, int32_t id)
 {
 	for (int i = 0; downlink_probe(&n->down, id) == 0; i++) {
@@ -109,7 +109,7 @@ static void do_create(struct node *n, const struct msg *m)
 	if (key[0]) {	/* on another host: its agent starts it, told where by the control */
 		struct child *c = child_add(n, id);
 		c->create_req = m->req;
-		c->state = CHILD_SPAWNED;
+		child_set_state(n, c, CHILD_SPAWNED);
 		snprintf(c->key, sizeof c->key, "%s", key);
 		if (!remote_listen(n, m->req))
 			child_remove(n, c);
@@ -134,24 +134,13 @@ static void do_create(struct node *n, const struct msg *m)
 	struct child *c = child_add(n, id);
 	c->pid = pid;
 	c->create_req = m->req;
-	c->state = CHILD_SPAWNED;
+	child_set_state(n, c, CHILD_SPAWNED);
 	c->spawned = true;
+	log_debug("started child %d (pid %d)", (int)id, (int)pid);
 	int32_t p = pid;
 	unsigned char body[4];
 	proto_put_i32(body, p);
 	proto_send_rep(n->up, m->req, n->id, REP_SPAWNED, body, sizeof body);
-}
-
-/* While a child is expected, a new connection with a routing id still held by an old one
- * takes it over: a moving child's connection that came before its old one had closed would
- * otherwise be parked by the ROUTER for good, and its HELLO never read. Only then: at other
- * times no connection may take a live child's id. */
-static void expecting(struct node *n)
-{
-	int any = 0;
-	for (size_t i = 0; i < n->nchildren && !any; i++)
-		any = n->children[i].state == CHILD_EXPECTED;
-	zmq_setsockopt(n->down.sock, ZMQ_ROUTER_HANDOVER, &any, sizeof any);
 }
 
 /* A node will move here: only then is its HELLO taken, from its own id and pid. */
@@ -173,8 +162,7 @@ static void do_expect(struct node *n, const struct msg *m)
 	if (!c)
 		c = child_add(n, id);
 	wait_id_free(n, id);	/* it may be coming back */
-	c->state = CHILD_EXPECTED;
-	expecting(n);
+	child_set_state(n, c, CHILD_EXPECTED);
 	c->pid = pid;
 	snprintf(c->key, sizeof c->key, "%s", key);
 	/* From another host it connects where REP_LISTEN says. */
@@ -319,11 +307,13 @@ static bool hello_ok(struct node *n, struct child *c, int32_t from, const struct
 		return c && c->state == CHILD_UP && inflight_hello(n->inflight, from, m->id);
 	/* A node on another host was started by its agent: its pid is known from its HELLO. */
 	if (!c || (c->state != CHILD_SPAWNED && c->state != CHILD_EXPECTED) ||
-	    (c->pid != pid && !(c->key[0] && c->state == CHILD_SPAWNED)))
+	    (c->pid != pid && !(c->key[0] && c->state == CHILD_SPAWNED))) {
+		log_debug("HELLO of %d (pid %d) refused", (int)from, (int)pid);
 		return false;
+	}
+	log_debug("HELLO of child %d (pid %d)", (int)from, (int)pid);
 	c->pid = pid;
-	c->state = CHILD_UP;
-	expecting(n);
+	child_set_state(n, c, CHILD_UP);
 	if (n->beats.ms)	/* it reports at the current period from the start */
 		proto_send_period(n->down.sock, from, n->beats.ms);
 	return true;
@@ -363,7 +353,7 @@ static void child_moved(struct node *n, struct child *c)
 		return;
 	}
 	inflight_drop_child(n->inflight, c->id);
-	c->state = CHILD_MOVED;
+	child_set_state(n, c, CHILD_MOVED);
 }
 
 static bool from_children(void *arg, int32_t from, zmq_msg_t *msg, const struct msg *m)

@@ -82,23 +82,37 @@ class OrderTest(MqTestCase):
             ctl.expect("Ok")
         self.exit_cleanly(ctl)
 
-    def test_insert_and_remove_in_a_chain_again_and_again(self):
+    def chain_rounds(self, ctl, rounds):
         # each round moves node 2 under the new node 3 and straight back under 1: its old
-        # connection to 1 may still be open when it comes back
-        ctl = self.start("-t", "list")
+        # connection to 1 may still be open when it comes back, and the connection of the 3
+        # just removed may still hold the id 3 at node 1 when the next 3 connects there
         self.create(ctl, 1)
         self.create(ctl, 2, 1)
         lines = []
-        for k in range(25):
+        for k in range(rounds):
             lines += ["create 3 1", "remove 3", "exec 2 1 %d" % k]
         ctl.send_lines(lines)
-        for k in range(25):
+        return rounds
+
+    def chain_answers(self, ctl, rounds):
+        for k in range(rounds):
             ctl.expect(PID)
             ctl.expect("Ok")
             ctl.expect("Ok:2: %d" % k)
         ctl.send("pingall")
         ctl.expect("Ok: -1")
         self.exit_cleanly(ctl)
+
+    def test_insert_and_remove_in_a_chain_again_and_again(self):
+        ctl = self.start("-t", "list")
+        self.chain_answers(ctl, self.chain_rounds(ctl, 25))
+
+    def test_insert_and_remove_in_chains_side_by_side(self):
+        # the same in four trees at once: a loaded machine widens the windows above
+        ctls = [self.start("-t", "list") for _ in range(4)]
+        rounds = [self.chain_rounds(ctl, 100) for ctl in ctls]
+        for ctl, n in zip(ctls, rounds):
+            self.chain_answers(ctl, n)
 
     def test_a_kill_waiting_for_an_exec_stalls_nothing_beside_it(self):
         # node 2 is stopped: its exec is answered only after --timeout, and kill 1 waits for
