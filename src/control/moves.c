@@ -232,8 +232,11 @@ void moves_step(struct moves *mv, struct job *j)
 			move_dead(mv, j);
 			continue;
 		}
-		if (j->heal && ((away = moves_heal_stranded(mv, m->id)) != TOPO_NONE ||
-				(away = moves_heal_stranded(mv, m->parent)) != TOPO_NONE)) {
+		if (j->heal && ((away = moves_heal_stranded(mv, m->parent)) != TOPO_NONE ||
+				(away = moves_heal_stranded(mv, m->id)) != TOPO_NONE)) {
+			/* orphans going to the same parent go as each comes, whichever first */
+			if (away == m->id && moves_fan_start(mv, j))
+				return;
 			moves_heal_wait(mv, j, away);	/* goes on when it comes (moves_orphan) */
 			return;
 		}

@@ -431,9 +431,10 @@ static void on_monitors(struct node *n, int64_t now)
 	while (link_monitor_read(n->up_mon, &ev, ep, sizeof ep) != 1) {
 		if (ev != ZMQ_EVENT_DISCONNECTED && ev != ZMQ_EVENT_CONNECT_RETRIED)
 			continue;
+		log_debug("uplink %s: event %d", ep, ev);
 		if (uplink_lost(n))	/* its monitor is a new one: read it next turn */
 			return;
-		log_debug("uplink %s: event %d, ending", ep, ev);
+		log_debug("ending");
 		n->stopping = true;
 	}
 }
