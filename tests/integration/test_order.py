@@ -92,7 +92,6 @@ class OrderTest(MqTestCase):
         for k in range(rounds):
             lines += ["create 3 1", "remove 3", "exec 2 1 %d" % k]
         ctl.send_lines(lines)
-        return rounds
 
     def chain_answers(self, ctl, rounds):
         for k in range(rounds):
@@ -105,14 +104,16 @@ class OrderTest(MqTestCase):
 
     def test_insert_and_remove_in_a_chain_again_and_again(self):
         ctl = self.start("-t", "list")
-        self.chain_answers(ctl, self.chain_rounds(ctl, 25))
+        self.chain_rounds(ctl, 25)
+        self.chain_answers(ctl, 25)
 
     def test_insert_and_remove_in_chains_side_by_side(self):
         # the same in four trees at once: a loaded machine widens the windows above
         ctls = [self.start("-t", "list") for _ in range(4)]
-        rounds = [self.chain_rounds(ctl, 100) for ctl in ctls]
-        for ctl, n in zip(ctls, rounds):
-            self.chain_answers(ctl, n)
+        for ctl in ctls:
+            self.chain_rounds(ctl, 100)
+        for ctl in ctls:
+            self.chain_answers(ctl, 100)
 
     def test_a_kill_waiting_for_an_exec_stalls_nothing_beside_it(self):
         # node 2 is stopped: its exec is answered only after --timeout, and kill 1 waits for
