@@ -59,7 +59,7 @@ static void read_all(const struct msg *m)
 	if (proto_read_i32(m, &v) == 0)
 		CHECK(m->body_len == 4);
 	if (proto_read_lost(m, &pid, &v) == 0)
-		CHECK(m->type == MSG_LOST && m->body_len == 8);
+		CHECK((m->type == MSG_LOST || m->type == MSG_ORPHAN) && m->body_len == 8);
 	long n = proto_beat_count(m);
 	CHECK(n == (m->type == MSG_BEAT && m->body_len % 4 == 0 ? (long)(m->body_len / 4) : -1));
 	for (long i = 0; i < n; i++)
@@ -154,8 +154,10 @@ static void round_trip(const uint8_t *data, size_t size)
 	case 3:
 		proto_put_i32(built, x);
 		proto_put_i32(built + 4, (int32_t)req);
-		want = (struct msg){ .type = MSG_LOST, .id = id, .body = (char *)built, .body_len = 8 };
-		rc = proto_send_lost(tx, id, x, (int32_t)req);
+		want = (struct msg){ .type = x & 1 ? MSG_ORPHAN : MSG_LOST, .id = id,
+				     .body = (char *)built, .body_len = 8 };
+		rc = x & 1 ? proto_send_orphan(tx, id, x, (int32_t)req)
+			   : proto_send_lost(tx, id, x, (int32_t)req);
 		to = PROTO_NO_ROUTE;
 		break;
 	case 4:
@@ -205,7 +207,7 @@ static void round_trip(const uint8_t *data, size_t size)
 		if (m.type == MSG_HELLO)
 			CHECK(proto_read_hello(&m, &pid, got, sizeof got) == (x > 0 ? 0 : -1) &&
 			      (x <= 0 || (pid == x && strcmp(got, ep) == 0)));
-		if (m.type == MSG_LOST)
+		if (m.type == MSG_LOST || m.type == MSG_ORPHAN)
 			CHECK(proto_read_lost(&m, &pid, &v) == 0 && pid == x && v == (int32_t)req);
 		if (m.type == MSG_PERIOD)
 			CHECK(proto_read_period(&m, &v) == (x >= 0 ? 0 : -1) && (x < 0 || v == x));

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,68 @@ int rundir_node_endpoint(const struct rundir *d, int32_t id, pid_t pid, char *ou
 	char name[32];
 	snprintf(name, sizeof name, "%d.%d", (int)id, (int)pid);
 	return rundir_endpoint(d, name, out, size);
+}
+
+/* The file beside socket `endpoint`, one of this directory's, that says where its node links
+ * up to. */
+static int up_file(const struct rundir *d, const char *endpoint, char *out, size_t size)
+{
+	size_t len = strlen(d->path);
+	if (strncmp(endpoint, "ipc://", 6) != 0 || strncmp(endpoint + 6, d->path, len) != 0 ||
+	    endpoint[6 + len] != '/' || strchr(endpoint + 7 + len, '/'))
+		return -1;
+	int n = snprintf(out, size, "%s.up", endpoint + 6);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+int rundir_open_up(const struct rundir *d, const char *endpoint)
+{
+	char path[PATH_MAX];
+	if (up_file(d, endpoint, path, sizeof path) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+}
+
+/* One record written in place: no directory entry changes, so the many orphans of a heal
+ * that note their new parents at once do not queue on the directory's lock. */
+int rundir_write_up(int fd, const char *up)
+{
+	char rec[RUNDIR_UP_MAX] = { 0 };
+	size_t len = strlen(up);
+	if (len >= sizeof rec) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(rec, up, len);
+	return pwrite(fd, rec, sizeof rec, 0) == (ssize_t)sizeof rec ? 0 : -1;
+}
+
+int rundir_get_up(const struct rundir *d, const char *endpoint, char *out, size_t size)
+{
+	char path[PATH_MAX];
+	if (size == 0 || up_file(d, endpoint, path, sizeof path) < 0)
+		return -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	char rec[RUNDIR_UP_MAX];
+	ssize_t n = pread(fd, rec, sizeof rec, 0);
+	close(fd);
+	/* whole, and ended: a record read as it was being written is taken as none */
+	if (n != (ssize_t)sizeof rec || !memchr(rec, '\0', sizeof rec) || !rec[0] ||
+	    strlen(rec) >= size)
+		return -1;
+	memcpy(out, rec, strlen(rec) + 1);
+	return 0;
+}
+
+void rundir_clear_up(const struct rundir *d, const char *endpoint)
+{
+	char path[PATH_MAX];
+	if (up_file(d, endpoint, path, sizeof path) == 0)
+		unlink(path);
 }
 
 /* Everything in it: sockets of processes that are gone, and the lock. */

@@ -35,6 +35,16 @@ int rundir_endpoint(const struct rundir *d, const char *name, char *out, size_t 
  * ZeroMQ unlinks as it closes, never removes the file of a newer node with its id. */
 int rundir_node_endpoint(const struct rundir *d, int32_t id, pid_t pid, char *out,
 			 size_t size);
+/* --heal: where the node whose socket is `endpoint` (in this directory) links up to, kept in a
+ * file beside the socket, so that its children find their grandparent if it dies, even by
+ * kill -9 (the file stays until the directory goes). The node opens it (a descriptor, or -1
+ * with errno) and writes each new uplink there (0, or -1 with errno); a child gets it into
+ * out (size bytes), or -1 when there is none. */
+#define RUNDIR_UP_MAX 256
+int rundir_open_up(const struct rundir *d, const char *endpoint);
+int rundir_write_up(int fd, const char *up);
+int rundir_get_up(const struct rundir *d, const char *endpoint, char *out, size_t size);
+void rundir_clear_up(const struct rundir *d, const char *endpoint);
 /* Leaves; the last one out removes the directory. Safe to call on a rundir never joined. */
 void rundir_leave(struct rundir *d);
 

@@ -55,31 +55,37 @@ void control_begin_exit(struct control *c)
 
 /* ---- messages from the nodes ---- */
 
-/* A HELLO on a node's own link, from a node that is not at depth 1: its parent is gone and it
- * asks us where to go (--heal), or it is to end. */
-static bool on_orphan(struct control *c, int32_t from, int32_t id, pid_t pid)
+/* --heal: node id (process pid), whose parent is gone, has come to node `at`, its grandparent
+ * (MSG_ORPHAN on link `from`), or to our own link (at TOPO_ROOT: a HELLO on its own link,
+ * from a node not at depth 1). It is healed around its dead parent, or it is to end. */
+static bool on_orphan(struct control *c, int32_t from, int32_t id, pid_t pid, int32_t at)
 {
-	struct topo_node *n = topo_get(c->topo, id);
-	if (from != id || (n && (n->parent == TOPO_ROOT || n->state == NODE_PENDING)))
+	struct topo_node *n = topo_get(c->topo, id), *g = topo_get(c->topo, at);
+	if (at == TOPO_ROOT ? from != id || (n && (n->parent == TOPO_ROOT ||
+						   n->state == NODE_PENDING))
+			    : !g || g->state != NODE_UP || (at != from && g->root != from) ||
+				      id == at || id == from)
 		return false;
 	if (n && n->state == NODE_UP && n->pid == pid && requests_healing(c->rq)) {
-		log_debug("node %d came to us: its parent is gone", (int)id);
+		log_debug("node %d came to %d: its parent is gone", (int)id, (int)at);
 		/* A parent here whose process has died is dead now: no need to wait for the
 		 * news from its own parent (a stopped one still runs, and is not healed around). */
 		struct topo_node *p = topo_get(c->topo, n->parent);
 		if (p && p->state == NODE_UP && p->host == HOSTS_LOCAL && p->pid &&
 		    !proc_is_node(p->pid, p->id))
 			requests_on_lost(c->rq, p->id, p->pid);
-		moves_orphan(c->moves, id);
-	} else {
+		moves_orphan(c->moves, id, at);
+	} else if (at == TOPO_ROOT) {
 		proto_send_exit(c->down.sock, from);
+	} else {
+		moves_orphan_refuse(c->moves, id, at);
 	}
 	return true;
 }
 
 static void on_hello(struct control *c, int32_t from, int32_t id, pid_t pid, const char *endpoint)
 {
-	if (!moves_on_hello(c->moves, from, id, pid) && !on_orphan(c, from, id, pid))
+	if (!moves_on_hello(c->moves, from, id, pid) && !on_orphan(c, from, id, pid, TOPO_ROOT))
 		requests_on_hello(c->rq, from, id, pid, endpoint);
 	struct topo_node *n = topo_get(c->topo, id);
 	if (!n || n->state != NODE_UP || n->pid != pid)
@@ -100,6 +106,7 @@ static void on_lost(struct control *c, int32_t from, const struct msg *m)
 	if (proto_read_lost(m, &pid, &parent) == 0 && (p = topo_get(c->topo, parent)) &&
 	    (parent == from || p->root == from) &&
 	    (moves_destination(c->moves, m->id) == parent ||
+	     moves_orphan_at(c->moves, m->id) == parent ||
 	     requests_may_report_lost(c->rq, m->id, pid, parent)))
 		requests_on_lost(c->rq, m->id, pid);
 	else
@@ -147,6 +154,7 @@ static bool from_nodes(void *arg, int32_t from, zmq_msg_t *msg, const struct msg
 	struct control *c = arg;
 	char endpoint[PROTO_ENDPOINT_MAX];
 	pid_t pid;
+	int32_t at;
 	/* A link counts only with the key of the host its node was placed on (none here). */
 	struct topo_node *link = topo_get(c->topo, from);
 	int host = link ? link->host : HOSTS_LOCAL;
@@ -167,6 +175,10 @@ static bool from_nodes(void *arg, int32_t from, zmq_msg_t *msg, const struct msg
 		break;
 	case MSG_LOST:
 		on_lost(c, from, m);
+		break;
+	case MSG_ORPHAN:
+		if (proto_read_lost(m, &pid, &at) < 0 || !on_orphan(c, from, m->id, pid, at))
+			requests_dropped(c->rq, "orphan", m->id, from);
 		break;
 	case MSG_BYE:	/* an orphan leaves our link for its new parent */
 		if (m->id != from)

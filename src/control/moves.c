@@ -119,7 +119,7 @@ static int32_t parent_in_fact(struct moves *mv, int32_t id)
 	struct topo_node *n = topo_get(mv->topo, id);
 	int32_t parent = n ? n->parent : TOPO_NONE;
 	if (n && moves_heal_orphaned(mv, n))
-		return moves_heal_at(mv, id) >= 0 ? TOPO_ROOT : TOPO_NONE;
+		return moves_orphan_at(mv, id);
 	for (size_t i = 0, max = topo_count(mv->topo); i <= max; i++) {
 		int32_t from = adopted_from(mv, parent, id);
 		if (from == TOPO_NONE)
@@ -149,7 +149,8 @@ int moves_send_along(struct moves *mv, struct job *j, uint32_t req, uint8_t op, 
 			path[i] = path[npath - 1 - i];
 			path[npath - 1 - i] = t;
 		}
-		j->link = path[0];
+		if (j)
+			j->link = path[0];
 		rc = mv->ops.send(mv->ops.arg, req, op, 0, path, npath, body, len);
 	}
 	free(path);
@@ -315,6 +316,20 @@ void moves_node_up(struct moves *mv, int32_t id)
 	}
 }
 
+/* The mover is under its new parent: the model follows, the job goes on. */
+static void arrived(struct moves *mv, struct job *j)
+{
+	struct topo_move *m = &j->moves[j->done];
+	if (j->from == TOPO_NONE &&	/* an adoption is in the model already */
+	    topo_move(mv->topo, m->id, m->parent, m->side) < 0)
+		log_warn("cannot move %d under %d in the model", (int)m->id, (int)m->parent);
+	moves_heal_left(mv, m->id);
+	j->from = TOPO_NONE;
+	j->move_req = j->expect_req = 0;
+	j->done++;
+	moves_step(mv, j);
+}
+
 bool moves_on_hello(struct moves *mv, int32_t from, int32_t id, pid_t pid)
 {
 	struct job *j = TAILQ_FIRST(&mv->jobs);
@@ -324,17 +339,9 @@ bool moves_on_hello(struct moves *mv, int32_t from, int32_t id, pid_t pid)
 	if (!j || !j->move_req || j->moves[j->done].id != id || !n || n->state != NODE_UP ||
 	    n->pid != pid)
 		return false;
-	struct topo_move *m = &j->moves[j->done];
-	if (from != topo_link_under(mv->topo, id, m->parent))
+	if (from != topo_link_under(mv->topo, id, j->moves[j->done].parent))
 		return false;
-	if (j->from == TOPO_NONE &&	/* an adoption is in the model already */
-	    topo_move(mv->topo, m->id, m->parent, m->side) < 0)
-		log_warn("cannot move %d under %d in the model", (int)m->id, (int)m->parent);
-	moves_heal_left(mv, id);
-	j->from = TOPO_NONE;
-	j->move_req = 0;
-	j->done++;
-	moves_step(mv, j);
+	arrived(mv, j);
 	return true;
 }
 
@@ -358,7 +365,9 @@ enum moves_reply moves_on_reply(struct moves *mv, int32_t from, const struct msg
 		}
 		return MOVES_TAKEN;
 	}
-	if (m->code != REP_OK) {
+	if (expect && m->code == REP_ADOPTED && j->heal) {	/* it waited there */
+		arrived(mv, j);
+	} else if (m->code != REP_OK) {
 		log_debug("%s of %d under %d: code %d %.*s", expect ? "expecting" : "moving",
 			  (int)mo->id, (int)mo->parent, m->code,
 			  (int)(m->body_len > 100 ? 100 : m->body_len), m->body);

@@ -40,14 +40,20 @@ void moves_remove(struct moves *mv, uint32_t req, int32_t id);
  * takes over `held`, the nodes held for it since the create. */
 void moves_adopt(struct moves *mv, uint32_t req, int32_t id, int32_t child, int32_t from,
 		 struct buf *held);
-/* --heal: node id died. Its children come to the control node's link as orphans
- * (moves_orphan) and re-join where a remove of id would put them, with their subtrees; then
+/* --heal: node id died. Its children come as orphans to its parent or to the control node's
+ * link (moves_orphan) and re-join where a remove of id would put them, with their subtrees:
+ * an orphan that waits at its new parent is adopted there (OP_EXPECT, REP_ADOPTED); then
  * id, lost, is put aside (topo_bury) and ops.healed releases `held` (taken over). Heals run
  * in the order the deaths were noticed; one whose new parent dies on the way is planned
  * again after the jobs behind it. */
 void moves_heal(struct moves *mv, int32_t id, struct buf *held);
-/* Node id, whose parent is dead, is on the control node's link now (its HELLO came there). */
-void moves_orphan(struct moves *mv, int32_t id);
+/* Node id, whose parent is dead, waits at node `at` (MSG_ORPHAN), or on the control node's link
+ * (at TOPO_ROOT: its HELLO came there). */
+void moves_orphan(struct moves *mv, int32_t id, int32_t at);
+/* Orphan id, waiting at node `at`, is not to be healed: it ends there (OP_ABORT). */
+void moves_orphan_refuse(struct moves *mv, int32_t id, int32_t at);
+/* The node orphan id waits at, TOPO_ROOT for our link, or TOPO_NONE: it may report it lost. */
+int32_t moves_orphan_at(const struct moves *mv, int32_t id);
 /* Starts the next job if none is under way, or goes on with one that waited for answers in
  * flight; true when it did. The loop calls it when settling, after the request engine: a
  * job changes the tree, which must not happen while it is being walked. */

@@ -1,6 +1,7 @@
 /* moves_fan.c - a heal's orphans that go to the same parent move at the same time: an
- * OP_EXPECT to the parent for each as soon as it is on our link, its OP_MOVE down its own
- * link as soon as that is answered, done when every HELLO has come from the parent. A dead
+ * OP_EXPECT to the parent for each as soon as it has come (to the parent itself, which then
+ * adopts it, or elsewhere), its OP_MOVE down to where it waits as soon as that is answered,
+ * done when every HELLO has come from the parent. A dead
  * node with 64 children then costs about one move, not 64 in a row. Anything that goes wrong ends the
  * fan, and the heal is planned again (moves_job_end). */
 #include "moves.h"
@@ -21,7 +22,7 @@ static bool fits(struct moves *mv, const struct topo_move *m, const struct topo_
 
 static bool ready(struct moves *mv, int32_t id)
 {
-	return moves_heal_at(mv, id) >= 0 && !mv->ops.in_flight(mv->ops.arg, id);
+	return moves_orphan_at(mv, id) != TOPO_NONE && !mv->ops.in_flight(mv->ops.arg, id);
 }
 
 static struct topo_move *move_of(struct job *j, size_t i)
@@ -115,6 +116,13 @@ enum moves_reply moves_fan_reply(struct moves *mv, struct job *j, int32_t from,
 		if (m->req == f->expect_req) {
 			if (from != p->root || m->id != p->id)
 				return MOVES_FORGED;
+			if (m->code == REP_ADOPTED) {	/* it waited there */
+				f->expect_req = 0;
+				f->told = f->here = true;
+				moves_heal_left(mv, f->id);
+				maybe_done(mv, j);
+				return MOVES_TAKEN;
+			}
 			if (m->code != REP_OK) {
 				fail(mv, j);
 				return MOVES_TAKEN;

@@ -1,6 +1,7 @@
-/* moves_heal.c - --heal: a dead node's children come to the control node's own link as
- * orphans (moves_orphan) and re-join, with their subtrees, where a remove of the dead node
- * would put them; the dead node then goes aside (topo_bury). */
+/* moves_heal.c - --heal: a dead node's children come as orphans (moves_orphan) to its parent,
+ * or to the control node's own link, and re-join, with their subtrees, where a remove of the
+ * dead node would put them: adopted where they wait, or moved from there; the dead node then
+ * goes aside (topo_bury). */
 #include "moves.h"
 #include "moves_impl.h"
 
@@ -12,28 +13,47 @@
 /* Tries of one heal, re-planned each time: a new parent may die on the way. */
 #define HEAL_TRIES 8
 
-/* ---- orphans: children of a dead node that have come to the control node's link ---- */
+/* ---- orphans: children of a dead node that have come to its parent, or to our link ---- */
 
-long moves_heal_at(const struct moves *mv, int32_t id)
+/* An entry of mv->orphans. */
+struct orphan {
+	int32_t id;
+	int32_t at;	/* where it waits: a node, or TOPO_ROOT for the control node's link */
+};
+
+static long offset_of(const struct moves *mv, int32_t id)
 {
-	for (size_t off = 0; off < mv->orphans.len; off += sizeof id) {
-		int32_t e;
-		memcpy(&e, mv->orphans.data + off, sizeof e);
-		if (e == id)
+	for (size_t off = 0; off < mv->orphans.len; off += sizeof(struct orphan)) {
+		struct orphan o;
+		memcpy(&o, mv->orphans.data + off, sizeof o);
+		if (o.id == id)
 			return (long)off;
 	}
 	return -1;
 }
 
+int32_t moves_orphan_at(const struct moves *mv, int32_t id)
+{
+	long off = offset_of(mv, id);
+	struct orphan o = { TOPO_NONE, TOPO_NONE };
+	if (off >= 0)
+		memcpy(&o, mv->orphans.data + off, sizeof o);
+	/* One waiting at a node that has gone since is on its way to our link. */
+	const struct topo_node *at = topo_get(mv->topo, o.at);
+	if (o.at != TOPO_ROOT && (!at || at->state == NODE_LOST))
+		return TOPO_NONE;
+	return o.at;
+}
+
 void moves_heal_left(struct moves *mv, int32_t id)
 {
-	long off = moves_heal_at(mv, id);
+	long off = offset_of(mv, id);
 	if (off < 0)
 		return;
 	size_t o = (size_t)off;
-	memmove(mv->orphans.data + o, mv->orphans.data + o + sizeof id,
-		mv->orphans.len - o - sizeof id);
-	mv->orphans.len -= sizeof id;
+	memmove(mv->orphans.data + o, mv->orphans.data + o + sizeof(struct orphan),
+		mv->orphans.len - o - sizeof(struct orphan));
+	mv->orphans.len -= sizeof(struct orphan);
 }
 
 /* Whether node n's parent is dead while n lives: n is an orphan, on our link once it asked. */
@@ -49,7 +69,7 @@ int32_t moves_heal_stranded(struct moves *mv, int32_t id)
 {
 	int32_t found = TOPO_NONE;
 	for (struct topo_node *n = topo_get(mv->topo, id); n; n = topo_get(mv->topo, n->parent))
-		if (moves_heal_orphaned(mv, n) && moves_heal_at(mv, n->id) < 0)
+		if (moves_heal_orphaned(mv, n) && moves_orphan_at(mv, n->id) == TOPO_NONE)
 			found = n->id;
 	return found;
 }
@@ -65,7 +85,7 @@ void moves_heal_wait(struct moves *mv, struct job *j, int32_t id)
 /* An orphan already on our link that is to be a depth-1 node stays on it: the model follows. */
 bool moves_heal_stays(struct moves *mv, struct job *j, const struct topo_move *m)
 {
-	if (!j->heal || m->parent != TOPO_ROOT || moves_heal_at(mv, m->id) < 0)
+	if (!j->heal || m->parent != TOPO_ROOT || moves_orphan_at(mv, m->id) != TOPO_ROOT)
 		return false;
 	if (topo_move(mv->topo, m->id, m->parent, m->side) < 0)
 		log_warn("cannot move %d under %d in the model", (int)m->id, (int)m->parent);
@@ -123,11 +143,21 @@ void moves_heal(struct moves *mv, int32_t id, struct buf *held)
 	moves_enqueue(mv, j);
 }
 
-void moves_orphan(struct moves *mv, int32_t id)
+void moves_orphan_refuse(struct moves *mv, int32_t id, int32_t at)
+{
+	unsigned char body[4];
+	proto_put_i32(body, id);
+	moves_send_along(mv, NULL, mv->ops.new_id(mv->ops.arg), OP_ABORT, at, body, sizeof body);
+}
+
+void moves_orphan(struct moves *mv, int32_t id, int32_t at)
 {
 	struct job *j = TAILQ_FIRST(&mv->jobs);
-	bool fresh = moves_heal_at(mv, id) < 0;	/* else a HELLO sent again on the same link */
-	if (fresh && buf_append(&mv->orphans, &id, sizeof id) < 0)
+	struct orphan o = { id, at };
+	/* not fresh: a HELLO sent again to the same place */
+	bool fresh = moves_orphan_at(mv, id) != at;
+	moves_heal_left(mv, id);
+	if (buf_append(&mv->orphans, &o, sizeof o) < 0)
 		log_fatal("out of memory");
 	if (!j || !j->heal || !j->started)
 		return;
@@ -143,4 +173,3 @@ void moves_orphan(struct moves *mv, int32_t id)
 		moves_step(mv, j);
 	}
 }
-

@@ -46,7 +46,7 @@ struct job {
 struct moves {
 	TAILQ_HEAD(, job) jobs;	/* the first is under way */
 	struct topo *topo;
-	struct buf orphans;	/* i32 ids: orphans on the control node's link, not yet moved */
+	struct buf orphans;	/* orphans that have come (moves_heal.c), not yet re-joined */
 	int arrive_ms;
 	char endpoint[PROTO_ENDPOINT_MAX];
 	char remote[PROTO_ENDPOINT_MAX];
@@ -59,12 +59,9 @@ void moves_step(struct moves *mv, struct job *j);
 /* The job is over (a heal that failed is planned again instead). */
 void moves_job_end(struct moves *mv, struct job *j, const char *answer);
 
-/* moves_heal.c: orphans on the control node's link (at: its offset in the list, or -1; left:
- * no longer there); whether node n is an orphan (its parent dead); the first orphan on the
- * way down to id that has not come yet (TOPO_NONE: none); waiting for one; a move of an orphan
- * that stays on our link (true: done in the model); a heal tried again (false: given up);
- * a heal's end. */
-long moves_heal_at(const struct moves *mv, int32_t id);
+/* moves_heal.c: an orphan that has come is no longer where it waited (left); whether node n is an orphan (its parent dead); the first orphan on the way down to id that
+ * has not come yet (TOPO_NONE: none); waiting for one; a move of an orphan that stays on our
+ * link (true: done in the model); a heal tried again (false: given up); a heal's end. */
 void moves_heal_left(struct moves *mv, int32_t id);
 bool moves_heal_orphaned(struct moves *mv, const struct topo_node *n);
 int32_t moves_heal_stranded(struct moves *mv, int32_t id);
@@ -87,7 +84,8 @@ void moves_fan_arrived(struct moves *mv, struct job *j, int32_t id);
 /* Orphan id came to our link again after it was told to move: its new parent failed it. */
 bool moves_fan_came_back(struct job *j, int32_t id);
 void moves_fan_clear(struct job *j);
-/* moves.c, for moves_heal.c: sends op along the path to `to` as the tree is in fact. */
+/* moves.c, for moves_heal.c: sends op along the path to `to` as the tree is in fact (j, if
+ * any, notes the link its answers come back on). */
 int moves_send_along(struct moves *mv, struct job *j, uint32_t req, uint8_t op, int32_t to,
 		     const void *body, size_t len);
 

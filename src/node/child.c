@@ -7,6 +7,7 @@
 
 #include "inflight.h"
 #include "log.h"
+#include "proto.h"
 
 /* Any record of child id, whatever its state. */
 struct child *child_find(struct node *n, int32_t id)
@@ -73,4 +74,19 @@ void child_remove(struct node *n, struct child *c)
 	inflight_drop_child(n->inflight, c->id);
 	*c = n->children[--n->nchildren];
 	handover(n);
+}
+
+void child_orphan(struct node *n, int32_t from, const struct msg *m)
+{
+	pid_t pid;
+	char endpoint[PROTO_ENDPOINT_MAX];
+	if (proto_read_hello(m, &pid, endpoint, sizeof endpoint) < 0)
+		return;
+	struct child *c = child_find(n, from);	/* started here once, and moved away */
+	if (!c)
+		c = child_add(n, from);
+	c->pid = pid;
+	child_set_state(n, c, CHILD_ORPHAN);
+	log_debug("orphan %d (pid %d) came here", (int)from, (int)pid);
+	proto_send_orphan(n->up, from, pid, n->id);
 }

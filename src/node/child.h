@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "node_types.h"
+#include "proto.h"
 
 /* Any record of child id, whatever its state; NULL if none. */
 struct child *child_find(struct node *n, int32_t id);
@@ -21,5 +22,8 @@ struct child *child_add(struct node *n, int32_t id);
 void child_set_state(struct node *n, struct child *c, enum child_state state);
 /* Forgets c and what it was sent; pointers to records may move. */
 void child_remove(struct node *n, struct child *c);
+/* --heal: a node on this host whose parent, our child, died says HELLO here (from, m): it
+ * waits as an orphan, and the control node is told, to adopt it here, move it on, or end it. */
+void child_orphan(struct node *n, int32_t from, const struct msg *m);
 
 #endif

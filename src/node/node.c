@@ -61,7 +61,8 @@ static void probe_children(struct node *n)
 {
 	for (size_t i = 0; i < n->nchildren;) {
 		struct child *c = &n->children[i];
-		if (c->state == CHILD_UP && downlink_probe(&n->down, c->id) < 0)
+		if ((c->state == CHILD_UP || c->state == CHILD_ORPHAN) &&
+		    downlink_probe(&n->down, c->id) < 0)
 			child_lost(n, c, "connection closed");
 		else
 			i++;
@@ -74,6 +75,14 @@ static void set_period(struct node *n, int32_t ms)
 	for (size_t i = 0; i < n->nchildren; i++)
 		if (n->children[i].state == CHILD_UP)
 			proto_send_period(n->down.sock, n->children[i].id, n->beats.ms);
+}
+
+/* A child has joined: it reports at the current period from the start. */
+static void welcome(struct node *n, struct child *c)
+{
+	child_set_state(n, c, CHILD_UP);
+	if (n->beats.ms)
+		proto_send_period(n->down.sock, c->id, n->beats.ms);
 }
 
 /* A child the control node ended is forgotten at once (OP_ABORT), and one that moved away is
@@ -152,6 +161,11 @@ static void do_expect(struct node *n, const struct msg *m)
 	if (proto_read_expect(m, &id, &pid, key) < 0)
 		return;
 	struct child *c = child_find(n, id);
+	if (c && c->state == CHILD_ORPHAN && c->pid == pid && !key[0]) {
+		welcome(n, c);	/* it is here already */
+		reply(n, m->req, REP_ADOPTED, NULL);
+		return;
+	}
 	/* The same process, moved away and now coming back before its BYE got here: its BYE
 	 * finds it expected and is ignored. */
 	bool back = c && c->state == CHILD_UP && c->pid == pid;
@@ -180,7 +194,9 @@ static void do_abort(struct node *n, const struct msg *m)
 	if (proto_read_i32(m, &id) < 0 || !(c = child_find(n, id)) || c->state == CHILD_MOVED ||
 	    c->state == CHILD_EXPECTED)
 		return;
-	log_debug("create of %d called off", (int)id);
+	log_debug("%s %d called off", c->state == CHILD_ORPHAN ? "orphan" : "create of", (int)id);
+	if (c->state == CHILD_ORPHAN)	/* not to be healed: it ends, and its subtree */
+		proto_send_exit(n->down.sock, id);
 	if (c->spawned)
 		kill(c->pid, SIGKILL);	/* our own child: its pid cannot have been reused */
 	child_remove(n, c);
@@ -256,7 +272,10 @@ static void forward_down(struct node *n, zmq_msg_t *msg, const struct msg *m)
 		proto_read_i32(m, &subject);
 	else if (op == OP_EXPECT)
 		proto_read_expect(m, &subject, &pid, key);
-	struct child *c = child_up(n, next);	/* m points into msg: read it all before this */
+	/* m points into msg: read it all before this. An orphan waiting here is told to move. */
+	struct child *c = child_find(n, next);
+	if (c && c->state != CHILD_UP && c->state != CHILD_ORPHAN)
+		c = NULL;
 	if (!c || proto_forward(n->down.sock, next, msg) < 0) {
 		int err = c ? errno : EHOSTUNREACH;
 		log_debug("cannot forward to %d: %s", (int)next, zmq_strerror(err));
@@ -313,9 +332,7 @@ static bool hello_ok(struct node *n, struct child *c, int32_t from, const struct
 	}
 	log_debug("HELLO of child %d (pid %d)", (int)from, (int)pid);
 	c->pid = pid;
-	child_set_state(n, c, CHILD_UP);
-	if (n->beats.ms)	/* it reports at the current period from the start */
-		proto_send_period(n->down.sock, from, n->beats.ms);
+	welcome(n, c);
 	return true;
 }
 
@@ -328,7 +345,11 @@ static bool from_child_ok(struct node *n, int32_t from, zmq_msg_t *msg, const st
 		return false;
 	if (m->type == MSG_HELLO)
 		return hello_ok(n, c, from, m);
-	if (!c || c->state != CHILD_UP)
+	/* An orphan waiting here answers only its move, and passes on news of its subtree (of
+	 * orphans there too, and losses), which the control node may need to heal it. */
+	if (!c || (c->state != CHILD_UP &&
+		   !(c->state == CHILD_ORPHAN && (m->type == MSG_REP || m->type == MSG_ORPHAN ||
+						  m->type == MSG_LOST))))
 		return false;	/* not a child of ours: nothing it says is trusted */
 	switch (m->type) {
 	case MSG_REP:
@@ -336,6 +357,7 @@ static bool from_child_ok(struct node *n, int32_t from, zmq_msg_t *msg, const st
 				       m->code != REP_CREDIT && m->code != REP_SPAWNED &&
 					       m->code != REP_LISTEN);
 	case MSG_LOST:
+	case MSG_ORPHAN:
 		return m->id != from;	/* a child reports what is below it, never itself */
 	case MSG_BEAT:	/* a batch for itself and its subtree, sent by the child itself */
 		return m->id == from && proto_beat_count(m) >= 0;
@@ -359,10 +381,16 @@ static void child_moved(struct node *n, struct child *c)
 static bool from_children(void *arg, int32_t from, zmq_msg_t *msg, const struct msg *m)
 {
 	struct node *n = arg;
-	struct child *c;
+	struct child *c = child_find(n, from);
+	if (m->type == MSG_HELLO && (!c || c->state == CHILD_MOVED) && m->id == from &&
+	    !*link_user(msg)) {
+		child_orphan(n, from, m);
+		return true;
+	}
 	switch (m->type) {
 	case MSG_BYE:
-		if ((c = child_up(n, from)) && m->id == from && !strcmp(link_user(msg), c->key))
+		if (c && (c->state == CHILD_UP || c->state == CHILD_ORPHAN) && m->id == from &&
+		    !strcmp(link_user(msg), c->key))
 			child_moved(n, c);
 		return true;
 	case MSG_BEAT:
@@ -432,7 +460,7 @@ static void on_monitors(struct node *n, int64_t now)
 		if (ev != ZMQ_EVENT_DISCONNECTED && ev != ZMQ_EVENT_CONNECT_RETRIED)
 			continue;
 		log_debug("uplink %s: event %d", ep, ev);
-		if (uplink_lost(n))	/* its monitor is a new one: read it next turn */
+		if (uplink_lost(n, ep))	/* its monitor may be a new one: read it next turn */
 			return;
 		log_debug("ending");
 		n->stopping = true;
@@ -468,6 +496,7 @@ static int setup(struct node *n)
 	if (downlink_open(&n->down, n->ctx, "down", bind) < 0)
 		return -1;
 	n->up = uplink_open(n, n->parent_endpoint, n->server_key, &n->up_mon);
+	uplink_note(n, n->parent_endpoint);
 	if (!n->up || !(n->worker = worker_new(n->ctx, n->id, n->set, &n->work)))
 		return -1;
 	proc_fd_base();
@@ -477,6 +506,10 @@ static int setup(struct node *n)
 
 static void teardown(struct node *n)
 {
+	if (n->up_fd >= 0) {	/* its children end with it */
+		close(n->up_fd);
+		rundir_clear_up(&n->run, n->down.endpoint);
+	}
 	/* A worker in the middle of a long exec cannot be joined for seconds; nothing of this
 	 * process is worth that wait: the kernel closes every link at once. */
 	if (n->worker_busy) {
@@ -504,6 +537,7 @@ static void teardown(struct node *n)
 int node_run(struct node *n)
 {
 	n->sigfd = -1;
+	n->up_fd = -1;
 	n->run.lock = -1;
 	if (setup(n) < 0) {
 		log_warn("cannot start: %s", zmq_strerror(errno));

@@ -18,6 +18,15 @@ enum child_state {
 	CHILD_EXPECTED,	/* told it will move here (OP_EXPECT); its HELLO is awaited */
 	CHILD_UP,
 	CHILD_MOVED,	/* started here, moved away: its exit is still ours to report */
+	CHILD_ORPHAN,	/* --heal: its parent died and it came here, its grandparent; it waits
+			 * for the control node to adopt it (OP_EXPECT) or end it (OP_ABORT) */
+};
+
+/* Where a node's uplink goes (uplink.h). */
+enum uplink_to {
+	UPLINK_PARENT,
+	UPLINK_GRAND,	/* the parent died: to its parent, as an orphan */
+	UPLINK_CONTROL,	/* the parent died, and the grandparent too or it is not known */
 };
 
 struct child {
@@ -53,7 +62,10 @@ struct node {
 	void *ctx;
 	void *up;		/* DEALER to the parent */
 	void *up_mon;
-	bool orphan;		/* up is a link to the control node: the parent died (uplink.h) */
+	char up_endpoint[256];	/* where it goes, also written to up_fd for its children */
+	int up_fd;		/* (rundir_open_up); -1 if none */
+	char gone_endpoint[256];	/* the dead parent's, dropped from up (uplink.c) */
+	enum uplink_to orphan;	/* whether the parent died (uplink.h) */
 	struct downlink down;	/* the children's ROUTER; its endpoint is where they connect */
 	unsigned uplinks;	/* uplinks opened so far, to name their monitors */
 	void *work;		/* PAIR to the worker thread */

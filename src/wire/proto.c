@@ -222,13 +222,23 @@ static int send_bare(void *sock, int32_t to, uint8_t type, int32_t id)
 	return send_parts(sock, to, &m, NULL, NULL, 0);
 }
 
-int proto_send_lost(void *sock, int32_t id, pid_t pid, int32_t parent)
+static int send_node(void *sock, uint8_t type, int32_t id, pid_t pid, int32_t parent)
 {
 	unsigned char body[8];
-	struct msg m = { .type = MSG_LOST, .id = id };
+	struct msg m = { .type = type, .id = id };
 	put_u32(body, (uint32_t)pid);
 	put_u32(body + 4, (uint32_t)parent);
 	return send_parts(sock, PROTO_NO_ROUTE, &m, NULL, body, sizeof body);
+}
+
+int proto_send_lost(void *sock, int32_t id, pid_t pid, int32_t parent)
+{
+	return send_node(sock, MSG_LOST, id, pid, parent);
+}
+
+int proto_send_orphan(void *sock, int32_t id, pid_t pid, int32_t at)
+{
+	return send_node(sock, MSG_ORPHAN, id, pid, at);
 }
 
 int proto_send_bye(void *sock, int32_t id)
@@ -238,7 +248,7 @@ int proto_send_bye(void *sock, int32_t id)
 
 int proto_read_lost(const struct msg *m, pid_t *pid, int32_t *parent)
 {
-	if (m->type != MSG_LOST || m->body_len != 8)
+	if ((m->type != MSG_LOST && m->type != MSG_ORPHAN) || m->body_len != 8)
 		return -1;
 	*pid = (pid_t)get_u32((const unsigned char *)m->body);
 	*parent = (int32_t)get_u32((const unsigned char *)m->body + 4);

@@ -52,7 +52,11 @@ enum msg_type {
 			 * ms. Answered REP_SPAWNED (i32 pid) or REP_ERR; the node's end is told by
 			 * MSG_LOST with parent -1 */
 	MSG_KILL = 13,	/* control -> agent: end node `id` now; body: i32 its pid */
-	MSG_TYPE_MAX = 13,
+	MSG_ORPHAN = 14,	/* up: node `id`, whose parent died, came to the sender, its
+				 * grandparent, as an orphan (--heal) and waits there (OP_EXPECT
+				 * adopts it, OP_ABORT ends it); body as MSG_LOST's, the parent
+				 * being the node it waits at */
+	MSG_TYPE_MAX = 14,
 };
 
 enum req_op {
@@ -67,9 +71,11 @@ enum req_op {
 			 * the old path as it leaves; the HELLO from the new place completes it */
 	OP_EXPECT = 6,	/* a node is about to move here as a child; body: i32 its id, i32 its
 			 * pid, and its host's public key if it is on another host. Answered
-			 * REP_OK (REP_LISTEN from another host): only then may it say HELLO here */
+			 * REP_OK (REP_LISTEN from another host): only then may it say HELLO here;
+			 * REP_ADOPTED if it is there already */
 	OP_ABORT = 7,	/* a create was answered with an error: end and forget the child it may
-			 * have started; body: i32 the child's id. Not answered */
+			 * have started, or the orphan that waits there; body: i32 the child's
+			 * id. Not answered */
 	OP_MAX = 7,
 };
 
@@ -84,7 +90,9 @@ enum rep_code {
 	REP_LISTEN = 5,	/* OP_CREATE, OP_EXPECT of a node on another host: connect here; fields:
 			 * the endpoint, this host's public key. Not final: the HELLO answers
 			 * a create, REP_OK after it an expect */
-	REP_MAX = 5,
+	REP_ADOPTED = 6,	/* OP_EXPECT of a node that waits there as an orphan (MSG_ORPHAN): it
+				 * is a child there now; no HELLO follows */
+	REP_MAX = 6,
 };
 
 /* A decoded message; pointers point into the frame it was decoded from. */
@@ -128,6 +136,7 @@ int proto_send_rep(void *sock, uint32_t req, int32_t id, uint8_t code, const voi
 		   size_t body_len);
 int proto_send_hello(void *sock, int32_t id, pid_t pid, const char *endpoint);
 int proto_send_lost(void *sock, int32_t id, pid_t pid, int32_t parent);
+int proto_send_orphan(void *sock, int32_t id, pid_t pid, int32_t at);
 int proto_send_bye(void *sock, int32_t id);
 int proto_send_probe(void *sock, int32_t to);
 int proto_send_exit(void *sock, int32_t to);
@@ -156,7 +165,7 @@ size_t proto_expect_body(unsigned char out[PROTO_MOVER_MAX], int32_t id, pid_t p
 int proto_read_create(const struct msg *m, int32_t *id, char key[PROTO_KEY_LEN + 1]);
 int proto_read_expect(const struct msg *m, int32_t *id, pid_t *pid,
 		      char key[PROTO_KEY_LEN + 1]);
-int proto_read_lost(const struct msg *m, pid_t *pid, int32_t *parent);
+int proto_read_lost(const struct msg *m, pid_t *pid, int32_t *parent);	/* and MSG_ORPHAN */
 void proto_put_i32(unsigned char out[4], int32_t value);
 int proto_read_period(const struct msg *m, int32_t *ms);	/* MSG_PERIOD: ms >= 0 */
 /* MSG_BEAT: how many ids (-1: malformed), and the i-th. */

@@ -176,6 +176,32 @@ class HealTest(MqTestCase):
             with self.subTest(topology=topology):
                 self.nested(topology, pick)
 
+    def test_a_node_and_its_grandparent_die_together(self):
+        # the dead node's children go to its parent, itself an orphan of the other death
+        def pick(model):
+            for i in model.ids():
+                w = model.nodes[i]
+                if w.children and w.parent is not model.ctl and \
+                        w.parent.parent is not model.ctl:
+                    return w.parent.parent.id, w.id
+            self.fail("no interior node three levels down")
+        for topology in ("tree", "list", "bst", "balanced"):
+            with self.subTest(topology=topology):
+                self.nested(topology, pick)
+
+    def test_a_child_that_moved_away_comes_back_to_the_node_that_started_it(self):
+        # in a list, 9 is inserted between 1 and 2: node 2, started by 1, moves under 9;
+        # when 9 dies, 2 comes back to 1 as an orphan, at once (not after a wait)
+        ctl = self.start("-q", "--heal", "-t", "list", "-e", "dict")
+        model = Model("list", "dict")
+        pids = self.run_lines(ctl, model, ["create 1", "create 2 1", "create 3 2",
+                                           "create 9 1", "exec 2 v 2", "exec 3 v 3"])
+        os.kill(pids[9], signal.SIGKILL)
+        model.die(9)
+        self.assertEqual(self.wait_dead(ctl, [9], timeout=ANSWER / 2), model.shape())
+        self.read_back(ctl, model)
+        self.exit_cleanly(ctl)
+
     def test_two_siblings_die_together(self):
         def pick(model):
             for i in model.ids():

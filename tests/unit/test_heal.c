@@ -1,6 +1,6 @@
 /* --heal in the control's request engine and moves, against a fake downlink and clock
- * (engine_fake.h): a dead node's children come to the control's link as orphans and move
- * where `remove` would put them; what was in flight through the dead node fails at once,
+ * (engine_fake.h): a dead node's children come to their grandparent or to the control's link
+ * as orphans and move where `remove` would put them; what was in flight through the dead node fails at once,
  * what comes after waits and goes by the new path. */
 #include "engine_fake.h"
 
@@ -10,11 +10,17 @@ static void heal_start(enum topo_kind kind)
 	requests_set_heal(fx.rq, true);
 }
 
-/* Orphan id has come to the control's own link (its HELLO there). */
+/* Orphan id has come to node `at` (MSG_ORPHAN from there), or to the control's own link
+ * (TOPO_ROOT: its HELLO there). */
+static void orphan_at(int32_t id, int32_t at)
+{
+	moves_orphan(fx.mv, id, at);
+	settle();
+}
+
 static void orphan(int32_t id)
 {
-	moves_orphan(fx.mv, id);
-	settle();
+	orphan_at(id, TOPO_ROOT);
 }
 
 /* The move of orphan id under parent, by the orphan's own link: OP_EXPECT to the new parent
@@ -237,6 +243,96 @@ static void test_orphans_move_at_once(void **state)
 	fx_stop();
 }
 
+/* Orphans that came to their grandparent, where they are to go, are adopted there: an
+ * OP_EXPECT each, answered REP_ADOPTED, and no move. */
+static void test_orphans_adopted_where_they_wait(void **state)
+{
+	(void)state;
+	heal_start(TOPO_TREE);
+	up(1, TOPO_ROOT);
+	up(7, 1);
+	up(2, 7);
+	up(3, 2);
+	up(4, 2);
+	orphan_at(4, 7);	/* before the death is known */
+	lost(2);
+	exec_on(3, " 1 5");	/* waits for the heal */
+	assert_int_equal(count_sent(OP_EXPECT), 1);
+	orphan_at(3, 7);
+	assert_int_equal(count_sent(OP_EXPECT), 2);
+	for (size_t i = 0; i < down.nsent; i++)
+		if (down.sent[i].op == OP_EXPECT) {
+			assert_path(&down.sent[i], 2, 1, 7);
+			answer(&down.sent[i], REP_ADOPTED, NULL);
+		}
+	assert_int_equal(count_sent(OP_MOVE), 0);
+	assert_int_equal(topo_get(fx.topo, 3)->parent, 7);
+	assert_int_equal(topo_get(fx.topo, 4)->parent, 7);
+	assert_int_equal(topo_get(fx.topo, 2)->parent, TOPO_DEAD);
+	assert_false(waits_at(3));
+	assert_path(last_sent(OP_EXEC), 3, 1, 7, 3);
+	fx_stop();
+}
+
+/* bst: the successor, waiting at the grandparent, is adopted there; the other orphan, waiting
+ * there too, is moved under the successor down the grandparent's link to it. */
+static void test_bst_orphan_moved_from_where_it_waits(void **state)
+{
+	(void)state;
+	heal_start(TOPO_BST);
+	up(5, TOPO_ROOT);
+	up(3, 5);
+	up(1, 3);
+	up(4, 3);
+	lost(3);
+	orphan_at(1, 5);
+	orphan_at(4, 5);
+	const struct sent *x = last_sent(OP_EXPECT);
+	assert_path(x, 1, 5);
+	answer(x, REP_ADOPTED, NULL);
+	x = last_sent(OP_EXPECT);
+	assert_path(x, 2, 5, 4);
+	answer(x, REP_OK, NULL);
+	const struct sent *mo = last_sent(OP_MOVE);
+	assert_non_null(mo);
+	assert_path(mo, 2, 5, 1);
+	answer(mo, REP_OK, NULL);
+	hello(5, 1);
+	assert_int_equal(topo_get(fx.topo, 4)->parent, 5);
+	assert_int_equal(topo_get(fx.topo, 1)->parent, 4);
+	assert_int_equal(topo_get(fx.topo, 3)->parent, TOPO_DEAD);
+	fx_stop();
+}
+
+/* An orphan that waited at its grandparent, which a remove then takes out, is not reached
+ * through it: the heal waits until the orphan comes to our link. */
+static void test_orphan_whose_grandparent_goes(void **state)
+{
+	(void)state;
+	heal_start(TOPO_TREE);
+	up(1, TOPO_ROOT);
+	up(2, 1);
+	up(3, 2);
+	up(5, 3);
+	requests_remove(fx.rq, 2);	/* 3 moves under 1 */
+	settle();
+	const struct sent *x = last_sent(OP_EXPECT);
+	assert_path(x, 1, 1);
+	lost(3);	/* before it moved: in the model it goes under 1 all the same */
+	orphan_at(5, 2);
+	answer(x, REP_OK, NULL);
+	assert_string_equal(printed(), "Ok\n");	/* 2 is out */
+	assert_null(topo_get(fx.topo, 2));
+	assert_int_equal(count_sent(OP_EXPECT), 1);	/* nothing for 5 by way of 2 */
+	assert_int_equal(count_sent(OP_MOVE), 0);
+	assert_string_equal(down.kills.data, "kill 2\n");	/* removed; 5 lives */
+	orphan(5);	/* 2 ended: 5 comes to us */
+	moved(5, 1, 1, 1);
+	assert_int_equal(topo_get(fx.topo, 5)->parent, 1);
+	assert_int_equal(topo_get(fx.topo, 3)->parent, TOPO_DEAD);
+	fx_stop();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -247,6 +343,9 @@ int main(void)
 		cmocka_unit_test(test_new_parent_dies_during_the_heal),
 		cmocka_unit_test(test_orphan_that_never_comes),
 		cmocka_unit_test(test_orphans_move_at_once),
+		cmocka_unit_test(test_orphans_adopted_where_they_wait),
+		cmocka_unit_test(test_bst_orphan_moved_from_where_it_waits),
+		cmocka_unit_test(test_orphan_whose_grandparent_goes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
