@@ -58,12 +58,20 @@ void control_begin_exit(struct control *c)
 /* --heal: node id (process pid), whose parent is gone, has come to node `at`, its grandparent
  * (MSG_ORPHAN on link `from`), or to our own link (at TOPO_ROOT: a HELLO on its own link,
  * from a node not at depth 1). It is healed around its dead parent, or it is to end. */
+/* What node n sends comes on link from: its own, the one it is below, or (moving) the one
+ * below its new parent, before the model has it there. */
+static bool comes_on(struct control *c, const struct topo_node *n, int32_t from)
+{
+	return n->id == from || n->root == from ||
+	       topo_link_under(c->topo, n->id, moves_destination(c->moves, n->id)) == from;
+}
+
 static bool on_orphan(struct control *c, int32_t from, int32_t id, pid_t pid, int32_t at)
 {
 	struct topo_node *n = topo_get(c->topo, id), *g = topo_get(c->topo, at);
 	if (at == TOPO_ROOT ? from != id || (n && (n->parent == TOPO_ROOT ||
 						   n->state == NODE_PENDING))
-			    : !g || g->state != NODE_UP || (at != from && g->root != from) ||
+			    : !g || g->state != NODE_UP || !comes_on(c, g, from) ||
 				      id == at || id == from)
 		return false;
 	if (n && n->state == NODE_UP && n->pid == pid && requests_healing(c->rq)) {
@@ -104,7 +112,7 @@ static void on_lost(struct control *c, int32_t from, const struct msg *m)
 	int32_t parent;
 	struct topo_node *p;
 	if (proto_read_lost(m, &pid, &parent) == 0 && (p = topo_get(c->topo, parent)) &&
-	    (parent == from || p->root == from) &&
+	    comes_on(c, p, from) &&
 	    (moves_destination(c->moves, m->id) == parent ||
 	     moves_orphan_at(c->moves, m->id) == parent ||
 	     requests_may_report_lost(c->rq, m->id, pid, parent)))

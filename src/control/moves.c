@@ -195,6 +195,12 @@ static void send_expect(struct moves *mv, struct job *j)
 }
 
 /* The model follows a move that needs no message: its node is dead. */
+static bool mover_dead(struct moves *mv, int32_t id)
+{
+	struct topo_node *n = topo_get(mv->topo, id);
+	return !n || n->state == NODE_LOST;
+}
+
 static void move_dead(struct moves *mv, struct job *j)
 {
 	struct topo_move *m = &j->moves[j->done];
@@ -371,7 +377,12 @@ enum moves_reply moves_on_reply(struct moves *mv, int32_t from, const struct msg
 		log_debug("%s of %d under %d: code %d %.*s", expect ? "expecting" : "moving",
 			  (int)mo->id, (int)mo->parent, m->code,
 			  (int)(m->body_len > 100 ? 100 : m->body_len), m->body);
-		moves_job_end(mv, j, "Error: Node is unavailable");	/* it could not be reached */
+		if (!expect && mover_dead(mv, mo->id)) {	/* its loss came first: the job */
+			move_dead(mv, j);			/* goes on without it */
+			moves_step(mv, j);
+		} else {
+			moves_job_end(mv, j, "Error: Node is unavailable");	/* not reached */
+		}
 	} else if (expect) {
 		j->expect_req = 0;
 		send_move(mv, j);
@@ -406,9 +417,8 @@ void moves_check_lost(struct moves *mv)
 	if (!j || (!j->move_req && !j->expect_req))
 		return;
 	struct topo_move *m = &j->moves[j->done];
-	struct topo_node *node = topo_get(mv->topo, m->id);
 	struct topo_node *parent = topo_get(mv->topo, m->parent);
-	bool dead = !node || node->state == NODE_LOST;
+	bool dead = mover_dead(mv, m->id);
 	if (!dead && (m->parent == TOPO_ROOT || (parent && parent->state != NODE_LOST)))
 		return;
 	if (!dead && j->expect_req) {	/* the new parent died before it was told: it stays */

@@ -1,9 +1,9 @@
 /* moves_fan.c - a heal's orphans that go to the same parent move at the same time: an
  * OP_EXPECT to the parent for each as soon as it has come (to the parent itself, which then
  * adopts it, or elsewhere), its OP_MOVE down to where it waits as soon as that is answered,
- * done when every HELLO has come from the parent. A dead
- * node with 64 children then costs about one move, not 64 in a row. Anything that goes wrong ends the
- * fan, and the heal is planned again (moves_job_end). */
+ * done when every HELLO has come from the parent. A dead node with 64 children then costs
+ * about one move, not 64 in a row. Anything that goes wrong ends the fan, and the heal is
+ * planned again (moves_job_end). */
 #include "moves.h"
 #include "moves_impl.h"
 
@@ -197,7 +197,7 @@ int32_t moves_fan_destination(struct moves *mv, struct job *j, int32_t id)
 {
 	(void)mv;
 	struct fan *f = entry(j, id);
-	return f && !f->here ? move_of(j, (size_t)(f - j->fan))->parent : TOPO_NONE;
+	return f ? move_of(j, (size_t)(f - j->fan))->parent : TOPO_NONE;	/* until applied */
 }
 
 void moves_fan_arrived(struct moves *mv, struct job *j, int32_t id)

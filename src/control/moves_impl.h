@@ -59,9 +59,10 @@ void moves_step(struct moves *mv, struct job *j);
 /* The job is over (a heal that failed is planned again instead). */
 void moves_job_end(struct moves *mv, struct job *j, const char *answer);
 
-/* moves_heal.c: an orphan that has come is no longer where it waited (left); whether node n is an orphan (its parent dead); the first orphan on the way down to id that
- * has not come yet (TOPO_NONE: none); waiting for one; a move of an orphan that stays on our
- * link (true: done in the model); a heal tried again (false: given up); a heal's end. */
+/* moves_heal.c: an orphan that has come is no longer where it waited (left); whether node n
+ * is an orphan (its parent dead); the first orphan on the way down to id that has not come
+ * yet (TOPO_NONE: none); waiting for one; a move of an orphan that stays on our link (true:
+ * done in the model); a heal tried again (false: given up); a heal's end. */
 void moves_heal_left(struct moves *mv, int32_t id);
 bool moves_heal_orphaned(struct moves *mv, const struct topo_node *n);
 int32_t moves_heal_stranded(struct moves *mv, int32_t id);

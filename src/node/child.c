@@ -69,8 +69,49 @@ void child_set_state(struct node *n, struct child *c, enum child_state state)
 	handover(n);
 }
 
+/* The orphan news kept: entries of the sender's id, the length, the message. */
+#define NEWS_MAX (64 * 1024)
+
+/* Passes on (up) the news of orphan id, or drops it; the rest stays, in order. */
+static void take_news(struct node *n, int32_t id, bool pass)
+{
+	struct buf *b = &n->orphan_news;
+	size_t keep = 0;
+	for (size_t off = 0; off < b->len;) {
+		int32_t from;
+		uint32_t len;
+		memcpy(&from, b->data + off, sizeof from);
+		memcpy(&len, b->data + off + sizeof from, sizeof len);
+		size_t size = sizeof from + sizeof len + len;
+		if (from != id) {
+			memmove(b->data + keep, b->data + off, size);
+			keep += size;
+		} else if (pass) {
+			zmq_send(n->up, b->data + off + sizeof from + sizeof len, len, ZMQ_DONTWAIT);
+		}
+		off += size;
+	}
+	b->len = keep;
+}
+
+void child_keep_news(struct node *n, int32_t from, zmq_msg_t *msg)
+{
+	uint32_t len = (uint32_t)zmq_msg_size(msg);
+	if (n->orphan_news.len + len > NEWS_MAX ||
+	    buf_append(&n->orphan_news, &from, sizeof from) < 0 ||
+	    buf_append(&n->orphan_news, &len, sizeof len) < 0 ||
+	    buf_append(&n->orphan_news, zmq_msg_data(msg), len) < 0)
+		log_warn("news from orphan %d dropped: no room", (int)from);
+}
+
+void child_pass_news(struct node *n, int32_t id)
+{
+	take_news(n, id, true);
+}
+
 void child_remove(struct node *n, struct child *c)
 {
+	take_news(n, c->id, false);
 	inflight_drop_child(n->inflight, c->id);
 	*c = n->children[--n->nchildren];
 	handover(n);
@@ -89,4 +130,24 @@ void child_orphan(struct node *n, int32_t from, const struct msg *m)
 	child_set_state(n, c, CHILD_ORPHAN);
 	log_debug("orphan %d (pid %d) came here", (int)from, (int)pid);
 	proto_send_orphan(n->up, from, pid, n->id);
+}
+
+void child_tell_lost(struct node *n, int32_t id, pid_t pid)
+{
+	n->losses[n->nlosses++ % CHILD_LOSSES] = (struct child_loss){ id, pid };
+	proto_send_lost(n->up, id, pid, n->id);
+}
+
+/* A message sent to a parent that died before it read it, or before it passed it on, is
+ * lost; so is one queued for it when its link is dropped. */
+void child_tell_again(struct node *n)
+{
+	unsigned k = n->nlosses < CHILD_LOSSES ? n->nlosses : CHILD_LOSSES;
+	for (unsigned i = n->nlosses - k; i != n->nlosses; i++) {
+		const struct child_loss *l = &n->losses[i % CHILD_LOSSES];
+		proto_send_lost(n->up, l->id, l->pid, n->id);
+	}
+	for (size_t i = 0; i < n->nchildren; i++)
+		if (n->children[i].state == CHILD_ORPHAN)
+			proto_send_orphan(n->up, n->children[i].id, n->children[i].pid, n->id);
 }

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include <zmq.h>
 
 #include "node_types.h"
 #include "proto.h"
@@ -25,5 +26,19 @@ void child_remove(struct node *n, struct child *c);
 /* --heal: a node on this host whose parent, our child, died says HELLO here (from, m): it
  * waits as an orphan, and the control node is told, to adopt it here, move it on, or end it. */
 void child_orphan(struct node *n, int32_t from, const struct msg *m);
+
+/* --heal: news of its subtree from an orphan here (a loss, an orphan come to it) is kept
+ * until the control node shows it knows the orphan (adopts it here or moves it on): until
+ * then anyone saying HELLO here could claim anything. Passed on in order, or dropped with the
+ * orphan's record (child_remove). */
+void child_keep_news(struct node *n, int32_t from, zmq_msg_t *msg);
+void child_pass_news(struct node *n, int32_t id);
+
+/* Tells the control node (by the uplink) that child id, process pid, is lost; the news is
+ * kept to tell again (child_tell_again). */
+void child_tell_lost(struct node *n, int32_t id, pid_t pid);
+/* --heal: the uplink has changed because the parent died: the last losses told, and the
+ * orphans waiting here, are told again on the new one. The control node drops what it knew. */
+void child_tell_again(struct node *n);
 
 #endif

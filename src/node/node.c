@@ -51,7 +51,7 @@ static void child_lost(struct node *n, struct child *c, const char *why)
 		snprintf(text, sizeof text, "Cannot start node: %s", why);
 		reply(n, c->create_req, REP_ERR, text);
 	} else {
-		proto_send_lost(n->up, c->id, c->pid, n->id);
+		child_tell_lost(n, c->id, c->pid);
 	}
 	log_debug("child %d lost: %s", (int)c->id, why);
 	child_remove(n, c);
@@ -81,6 +81,7 @@ static void set_period(struct node *n, int32_t ms)
 static void welcome(struct node *n, struct child *c)
 {
 	child_set_state(n, c, CHILD_UP);
+	child_pass_news(n, c->id);
 	if (n->beats.ms)
 		proto_send_period(n->down.sock, c->id, n->beats.ms);
 }
@@ -279,13 +280,16 @@ static void forward_down(struct node *n, zmq_msg_t *msg, const struct msg *m)
 	if (!c || proto_forward(n->down.sock, next, msg) < 0) {
 		int err = c ? errno : EHOSTUNREACH;
 		log_debug("cannot forward to %d: %s", (int)next, zmq_strerror(err));
-		proto_send_rep(n->up, req, target, REP_UNAVAIL, NULL, 0);
+		/* The loss first: a move answered so is then known to be of a dead node. */
 		if (c && err == EHOSTUNREACH)
 			child_lost(n, c, "connection closed");
 		else if (!c)
 			proto_send_lost(n->up, next, 0, n->id);
+		proto_send_rep(n->up, req, target, REP_UNAVAIL, NULL, 0);
 		return;
 	}
+	if (c->state == CHILD_ORPHAN)	/* the control node knows it */
+		child_pass_news(n, next);
 	track_down(n, req, op, next, target, subject);
 }
 
@@ -404,7 +408,10 @@ static bool from_children(void *arg, int32_t from, zmq_msg_t *msg, const struct 
 	default:
 		if (!from_child_ok(n, from, msg, m))
 			break;
-		proto_forward(n->up, PROTO_NO_ROUTE, msg);
+		if (c->state == CHILD_ORPHAN && m->type != MSG_REP)
+			child_keep_news(n, from, msg);
+		else
+			proto_forward(n->up, PROTO_NO_ROUTE, msg);
 		return true;
 	}
 	dropped(n, "message", m->id, from);
@@ -530,6 +537,7 @@ static void teardown(struct node *n)
 		close(n->sigfd);
 	rundir_leave(&n->run);	/* after the sockets: the last one out removes the directory */
 	free(n->children);
+	buf_free(&n->orphan_news);
 	inflight_destroy(&n->inflight);
 	beats_free(&n->beats);
 }

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "beats.h"
+#include "buf.h"
 #include "cmdset.h"
 #include "downlink.h"
 #include "keys.h"
@@ -37,6 +38,14 @@ struct child {
 	bool spawned;		/* its process is a child of this one */
 	char key[KEYS_Z85];	/* on another host: that host's key, which its link must carry;
 				 * "" on this one */
+};
+
+/* The last losses of children told up: told again when the uplink changes because the parent
+ * died, which may not have passed them on (child.h). */
+#define CHILD_LOSSES 32
+struct child_loss {
+	int32_t id;
+	pid_t pid;
 };
 
 struct node {
@@ -73,6 +82,9 @@ struct node {
 
 	struct child *children;
 	size_t nchildren, cap;
+	struct buf orphan_news;	/* from orphans here, not yet passed on (child.h) */
+	struct child_loss losses[CHILD_LOSSES];	/* a ring: the oldest is overwritten */
+	unsigned nlosses;			/* told so far */
 	struct inflight *inflight;	/* what each child may answer (inflight.h) */
 	unsigned long dropped;		/* messages from below dropped: not theirs to send */
 

@@ -7,7 +7,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
-
+#include "child.h"
 #include "link.h"
 #include "log.h"
 #include "remote.h"
@@ -102,6 +102,7 @@ bool uplink_lost(struct node *n, const char *endpoint)
 		n->orphan = UPLINK_GRAND;
 		log_debug("parent gone: asking the grandparent");
 		proto_send_hello(n->up, n->id, getpid(), n->down.endpoint);
+		child_tell_again(n);
 		return true;
 	}
 	if (n->orphan == UPLINK_CONTROL || (!n->control &&
@@ -116,5 +117,6 @@ bool uplink_lost(struct node *n, const char *endpoint)
 	log_debug("parent gone: asking the control node");
 	proto_send_hello(up, n->id, getpid(), n->down.endpoint);
 	replace(n, up, mon, 0, control);	/* nothing on the old link can arrive */
+	child_tell_again(n);
 	return true;
 }

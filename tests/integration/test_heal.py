@@ -13,7 +13,7 @@ import signal
 import time
 import unittest
 
-from harness import ANSWER, MqTestCase, PID_LINE, deadline_after, remaining
+from harness import ANSWER, MqTestCase, PID_LINE, deadline_after, proc_stat, remaining
 from refmodel import PID, Model
 from support_extra import TREE_HEADER
 
@@ -199,6 +199,31 @@ class HealTest(MqTestCase):
         os.kill(pids[9], signal.SIGKILL)
         model.die(9)
         self.assertEqual(self.wait_dead(ctl, [9], timeout=ANSWER / 2), model.shape())
+        self.read_back(ctl, model)
+        self.exit_cleanly(ctl)
+
+    def test_news_sent_to_a_parent_that_then_dies_is_told_again(self):
+        # 2 is stopped, so what 3 tells it stays unread: the losses of 4 and 5, and 6 and 7
+        # come to 3 as their orphans. Then 2 dies with that news; 3, healed to 1, tells it
+        # again.
+        ctl = self.start("-q", "--heal", "-e", "dict")
+        model = Model("tree", "dict")
+        pids = self.run_lines(ctl, model, ["create 1", "create 2 1", "create 3 2",
+                                           "create 4 3", "create 5 3", "create 6 5",
+                                           "create 7 4", "exec 3 v 3", "exec 6 v 6",
+                                           "exec 7 v 7"])
+        os.kill(pids[2], signal.SIGSTOP)
+        for v in (4, 5):
+            os.kill(pids[v], signal.SIGKILL)
+        gone = deadline_after(ANSWER)   # 3 has reaped them: it has sent their losses
+        while any(proc_stat(pids[v]) for v in (4, 5)):
+            self.assertGreater(remaining(gone), 0, "nodes 4 and 5 not reaped by 3")
+            time.sleep(0.01)
+        os.kill(pids[2], signal.SIGKILL)
+        for v in (2, 4, 5):     # 2 is known dead first: 4 and 5 only once it is
+            model.die(v)
+        shape = self.wait_dead(ctl, [2, 4, 5])
+        self.assertEqual(shape[:-2] + sorted(shape[-2:]), model.shape())
         self.read_back(ctl, model)
         self.exit_cleanly(ctl)
 

@@ -1,7 +1,7 @@
 /* --heal in the control's request engine and moves, against a fake downlink and clock
  * (engine_fake.h): a dead node's children come to their grandparent or to the control's link
- * as orphans and move where `remove` would put them; what was in flight through the dead node fails at once,
- * what comes after waits and goes by the new path. */
+ * as orphans and move where `remove` would put them; what was in flight through the dead node
+ * fails at once, what comes after waits and goes by the new path. */
 #include "engine_fake.h"
 
 static void heal_start(enum topo_kind kind)
@@ -230,7 +230,11 @@ static void test_orphans_move_at_once(void **state)
 	hello(1, 4);
 	hello(1, 5);
 	assert_true(waits_at(5));
+	/* come, not yet in the model: what they send comes by their new parent's link */
+	assert_int_equal(topo_get(fx.topo, 4)->parent, 2);
+	assert_int_equal(moves_destination(fx.mv, 4), 1);
 	hello(1, 3);
+	assert_int_equal(moves_destination(fx.mv, 4), TOPO_NONE);
 	assert_false(waits_at(5));
 	/* in the order remove gives them, whatever order they came in */
 	const struct topo_node *p = topo_get(fx.topo, 1);

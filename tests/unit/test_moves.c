@@ -160,11 +160,9 @@ static void carry_out(int32_t id, int32_t new_parent, size_t nold, const int32_t
 	settle();
 }
 
-/* A remove in a tree: each child of the removed node moves to its grandparent, one at a
- * time, holding the removed node's subtree; then Ok, and the node is to be taken out. */
-static void test_remove_moves_children(void **state)
+/* 1 -> 2 -> {3, 4} in a tree, and remove 2 (request 7) under way. */
+static void remove_a_parent_of_two(void)
 {
-	(void)state;
 	start(TOPO_TREE);
 	add(1, TOPO_ROOT);
 	add(2, 1);
@@ -172,6 +170,14 @@ static void test_remove_moves_children(void **state)
 	add(4, 2);
 	moves_remove(mx.mv, 7, 2);
 	settle();
+}
+
+/* A remove in a tree: each child of the removed node moves to its grandparent, one at a
+ * time, holding the removed node's subtree; then Ok, and the node is to be taken out. */
+static void test_remove_moves_children(void **state)
+{
+	(void)state;
+	remove_a_parent_of_two();
 	assert_string_equal(calls(), "hold 2\n");
 	assert_int_equal(count_sent(OP_EXPECT), 1);
 	assert_int_equal(count_sent(OP_MOVE), 0);
@@ -325,6 +331,18 @@ static void test_arrival_deadline(void **state)
 	stop();
 }
 
+/* remove (request req) of parent, a new child of 1, with one child: the new parent has
+ * answered, and the OP_MOVE to child is under way (returned). */
+static const struct sent *move_under_way(int32_t parent, int32_t child, uint32_t req)
+{
+	add(parent, 1);
+	add(child, parent);
+	moves_remove(mx.mv, req, parent);
+	settle();
+	reply(last_sent(OP_EXPECT), 1, 1, REP_OK);
+	return last_sent(OP_MOVE);
+}
+
 /* A dead node moves in the model only, at once; a new parent that dies before it was told
  * ends the job. */
 static void test_dead_nodes(void **state)
@@ -341,12 +359,7 @@ static void test_dead_nodes(void **state)
 	assert_int_equal(topo_get(mx.topo, 3)->parent, 1);
 	assert_string_equal(calls(), "hold 2\nrelease 2\nanswer 7 Ok remove\n");
 	/* It dies on its way: moved in the model, and the job goes on. */
-	add(6, 1);
-	add(7, 6);
-	moves_remove(mx.mv, 9, 6);
-	settle();
-	reply(last_sent(OP_EXPECT), 1, 1, REP_OK);
-	assert_non_null(last_sent(OP_MOVE));
+	assert_non_null(move_under_way(6, 7, 9));
 	topo_get(mx.topo, 7)->state = NODE_LOST;
 	settle();
 	assert_int_equal(topo_get(mx.topo, 7)->parent, 1);
@@ -362,6 +375,28 @@ static void test_dead_nodes(void **state)
 	stop();
 }
 
+/* A move answered unavailable: of a node known lost by then (its loss comes first, in the
+ * same turn), the job goes on without it; of one not known lost, the job ends. */
+static void test_move_of_a_node_that_died(void **state)
+{
+	(void)state;
+	remove_a_parent_of_two();
+	reply(last_sent(OP_EXPECT), 1, 1, REP_OK);
+	const struct sent *mo = last_sent(OP_MOVE);
+	assert_non_null(mo);
+	topo_get(mx.topo, 3)->state = NODE_LOST;	/* no settle: the answer is read next */
+	struct msg m = { .type = MSG_REP, .code = REP_UNAVAIL, .req = mo->req, .id = 3 };
+	assert_int_equal(moves_on_reply(mx.mv, 1, &m), MOVES_TAKEN);
+	settle();
+	assert_int_equal(topo_get(mx.topo, 3)->parent, 1);
+	carry_out(4, 1, 3, (const int32_t[]){ 1, 2, 4 });
+	assert_string_equal(calls(), "hold 2\nrelease 2\nanswer 7 Ok remove\n");
+	assert_int_equal(reply(move_under_way(5, 6, 8), 1, 6, REP_UNAVAIL), MOVES_TAKEN);
+	assert_int_equal(topo_get(mx.topo, 6)->parent, 5);
+	assert_string_equal(calls(), "hold 5\nrelease 5\nanswer 8 Error: Node is unavailable\n");
+	stop();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +407,7 @@ int main(void)
 		cmocka_unit_test(test_forged_answers),
 		cmocka_unit_test(test_arrival_deadline),
 		cmocka_unit_test(test_dead_nodes),
+		cmocka_unit_test(test_move_of_a_node_that_died),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
