@@ -111,6 +111,25 @@ int buf_escape(struct buf *b, const char *text, size_t len)
 	return buf_append(b, text + start, len - start);
 }
 
+int buf_put_le(struct buf *b, uint64_t v, size_t bytes)
+{
+	unsigned char le[8];
+	for (size_t i = 0; i < bytes && i < sizeof le; i++)
+		le[i] = (unsigned char)(v >> (8 * i));
+	return buf_append(b, le, bytes < sizeof le ? bytes : sizeof le);
+}
+
+int buf_get_le(const char *data, size_t len, size_t *pos, size_t bytes, uint64_t *v)
+{
+	if (bytes > 8 || *pos > len || len - *pos < bytes)
+		return -1;
+	*v = 0;
+	for (size_t i = 0; i < bytes; i++)
+		*v |= (uint64_t)(unsigned char)data[*pos + i] << (8 * i);
+	*pos += bytes;
+	return 0;
+}
+
 void buf_reset(struct buf *b)
 {
 	b->len = 0;

@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct buf {
 	char *data;
@@ -27,6 +28,11 @@ void buf_vline(void (*fn)(void *arg, const char *line, size_t len), void *arg, c
 int buf_quote(struct buf *b, const char *token, size_t len);
 /* Appends text so that it stays one line: control characters become \n, \r, \t or \xHH. */
 int buf_escape(struct buf *b, const char *text, size_t len);
+/* Appends v as `bytes` bytes (at most 8), the least significant first: an integer that reads
+ * the same on any host. */
+int buf_put_le(struct buf *b, uint64_t v, size_t bytes);
+/* Reads such an integer from data[*pos..len) and moves *pos past it; -1 if it runs past len. */
+int buf_get_le(const char *data, size_t len, size_t *pos, size_t bytes, uint64_t *v);
 void buf_reset(struct buf *b);
 void buf_free(struct buf *b);
 

@@ -33,6 +33,12 @@ struct cmdset {
 	/* Finishes the request. CMDSET_OK: out holds the result ("" prints `Ok:ID`, otherwise
 	 * `Ok:ID: RESULT`). CMDSET_ERR: out holds the reason (`Error:ID: REASON`). */
 	int (*end)(void *state, struct buf *out);
+	/* --restart: the state as bytes, appended to out (-1: out of memory), and a new state
+	 * given those bytes back (CMDSET_ERR: they are not a state of this set; the state is then
+	 * to be destroyed). Bytes of one host read the same on any other. NULL for a set whose
+	 * state is not kept (sum has none; search's text is transient). */
+	int (*save)(const void *state, struct buf *out);
+	int (*load)(void *state, const char *data, size_t len);
 };
 
 /* NULL when there is no set of that name. */

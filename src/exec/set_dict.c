@@ -194,6 +194,39 @@ static int dict_end(void *state, struct buf *out)
 	return r;
 }
 
+/* Each name as its length (2 bytes), its bytes and its value (8 bytes). */
+static int dict_save(const void *state, struct buf *out)
+{
+	const struct dict *d = state;
+	for (size_t i = 0; i < d->nslots; i++) {
+		const struct dict_slot *e = &d->slots[i];
+		if (e->name && (buf_put_le(out, e->len, 2) < 0 || buf_append(out, e->name, e->len) < 0 ||
+				buf_put_le(out, (uint64_t)e->value, 8) < 0))
+			return -1;
+	}
+	return 0;
+}
+
+static int dict_load_state(void *state, const char *data, size_t len)
+{
+	struct dict *d = state;
+	for (size_t pos = 0; pos < len;) {
+		uint64_t n, value;
+		if (buf_get_le(data, len, &pos, 2, &n) < 0 || n == 0 || n > DICT_NAME_MAX ||
+		    len - pos < n)
+			return CMDSET_ERR;
+		const char *name = data + pos;
+		for (size_t i = 0; i < n; i++)
+			if (!token_alnum((unsigned char)name[i]))
+				return CMDSET_ERR;
+		pos += n;
+		if (buf_get_le(data, len, &pos, 8, &value) < 0 ||
+		    dict_store(d, name, n, (int64_t)value) < 0)
+			return CMDSET_ERR;
+	}
+	return CMDSET_OK;
+}
+
 const struct cmdset cmdset_dict = {
 	.name = "dict",
 	.usage = "exec ID NAME [VALUE]",
@@ -203,4 +236,6 @@ const struct cmdset cmdset_dict = {
 	.begin = dict_begin,
 	.feed = dict_feed,
 	.end = dict_end,
+	.save = dict_save,
+	.load = dict_load_state,
 };

@@ -103,6 +103,32 @@ static int timer_end(void *state, struct buf *out)
 	return r;
 }
 
+/* Running (1 byte) and the time so far (8 bytes): no time of one host's clock, so a state
+ * saved on one host loads on another. A running timer goes on from the moment it is loaded:
+ * saved when it is given back (from a copy kept running), it counts the time its node was
+ * away, as if it had never stopped. */
+static int timer_save(const void *state, struct buf *out)
+{
+	const struct timer *t = state;
+	int64_t so_far = t->total + (t->running ? t->now() - t->since : 0);
+	return buf_put_le(out, (uint64_t)t->running, 1) < 0 ||
+	       buf_put_le(out, (uint64_t)so_far, 8) < 0 ? -1 : 0;
+}
+
+static int timer_load(void *state, const char *data, size_t len)
+{
+	struct timer *t = state;
+	size_t pos = 0;
+	uint64_t running, so_far;
+	if (buf_get_le(data, len, &pos, 1, &running) < 0 || running > 1 ||
+	    buf_get_le(data, len, &pos, 8, &so_far) < 0 || (int64_t)so_far < 0 || pos != len)
+		return CMDSET_ERR;
+	t->running = (int)running;
+	t->total = (int64_t)so_far;
+	t->since = running ? t->now() : 0;
+	return CMDSET_OK;
+}
+
 const struct cmdset cmdset_timer = {
 	.name = "timer",
 	.usage = "exec ID start|stop|time",
@@ -112,4 +138,6 @@ const struct cmdset cmdset_timer = {
 	.begin = timer_begin,
 	.feed = timer_feed,
 	.end = timer_end,
+	.save = timer_save,
+	.load = timer_load,
 };

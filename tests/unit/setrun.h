@@ -69,6 +69,45 @@ static void setrun_check(const struct cmdset *cs, void *st, const char *in, int 
 	buf_free(&out);
 }
 
+/* A new state loaded from what st saves (--restart); the caller destroys it. */
+static inline void *setrun_copy(const struct cmdset *cs, const void *st, clock_ms_fn now)
+{
+	struct buf saved = { 0 };
+	void *copy = cs->state_new(now);
+	assert_non_null(copy);
+	assert_int_equal(cs->save(st, &saved), 0);
+	assert_int_equal(cs->load(copy, saved.data, saved.len), CMDSET_OK);
+	buf_free(&saved);
+	return copy;
+}
+
+/* Bytes that are not a saved state of cs are refused. */
+static inline void setrun_load_fails(const struct cmdset *cs, const char *data, size_t len,
+				     clock_ms_fn now)
+{
+	void *st = cs->state_new(now);
+	assert_non_null(st);
+	if (cs->load(st, data, len) != CMDSET_ERR) {
+		print_error("%zu bytes loaded as a state of %s\n", len, cs->name);
+		fail();
+	}
+	cs->state_destroy(st);
+}
+
+/* good[0..len) loads, and then the request in answers want; each shorter piece of it, from
+ * min_cut bytes on, is refused. */
+static inline void setrun_loads(const struct cmdset *cs, const char *good, size_t len,
+				clock_ms_fn now, const char *in, const char *want, size_t min_cut)
+{
+	void *st = cs->state_new(now);
+	assert_non_null(st);
+	assert_int_equal(cs->load(st, good, len), CMDSET_OK);
+	setrun_check(cs, st, in, CMDSET_OK, want);
+	cs->state_destroy(st);
+	for (size_t cut = min_cut; cut < len; cut++)
+		setrun_load_fails(cs, good, cut, now);
+}
+
 #define SETRUN_OK(cs, st, in, want) setrun_check(&(cs), (st), (in), CMDSET_OK, (want))
 #define SETRUN_ERR(cs, st, in, want) setrun_check(&(cs), (st), (in), CMDSET_ERR, (want))
 

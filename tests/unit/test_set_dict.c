@@ -145,6 +145,45 @@ static void test_begin_abandons(void **state)
 	buf_free(&out);
 }
 
+/* --restart: every name and value comes back in a new state, whatever the table's size; bytes
+ * that are not a dictionary are refused. */
+static void test_save_load(void **state)
+{
+	char line[300], want[32];
+	memset(line, 'n', 256);
+	snprintf(line + 256, sizeof line - 256, " -42");
+	SETRUN_OK(cmdset_dict, *state, line, "");
+	for (int i = 0; i < 100; i++) {
+		snprintf(line, sizeof line, "k%d %d", i, i * 7 - 3);
+		SETRUN_OK(cmdset_dict, *state, line, "");
+	}
+	SETRUN_OK(cmdset_dict, *state, "k5 9223372036854775807", "");
+	void *copy = setrun_copy(&cmdset_dict, *state, NULL);
+	for (int i = 0; i < 100; i++) {
+		snprintf(line, sizeof line, "k%d", i);
+		snprintf(want, sizeof want, "%d", i == 5 ? 0 : i * 7 - 3);
+		if (i != 5)
+			SETRUN_OK(cmdset_dict, copy, line, want);
+	}
+	SETRUN_OK(cmdset_dict, copy, "k5", "9223372036854775807");
+	memset(line, 'n', 256);
+	line[256] = '\0';
+	SETRUN_OK(cmdset_dict, copy, line, "-42");
+	SETRUN_OK(cmdset_dict, copy, "k100", "'k100' not found");
+	cmdset_dict.state_destroy(copy);
+	void *empty = cmdset_dict.state_new(NULL);
+	copy = setrun_copy(&cmdset_dict, empty, NULL);
+	SETRUN_OK(cmdset_dict, copy, "k1", "'k1' not found");
+	cmdset_dict.state_destroy(copy);
+	cmdset_dict.state_destroy(empty);
+	/* a name of 1 byte 'a', value 1: whole, then cut short, bad name, no name, too long */
+	static const char good[] = "\x01\x00" "a" "\x01\x00\x00\x00\x00\x00\x00\x00";
+	setrun_loads(&cmdset_dict, good, sizeof good - 1, NULL, "a", "1", 1);	/* 0: empty */
+	setrun_load_fails(&cmdset_dict, "\x01\x00" "-" "\x01\x00\x00\x00\x00\x00\x00\x00", 11, NULL);
+	setrun_load_fails(&cmdset_dict, "\x00\x00" "\x01\x00\x00\x00\x00\x00\x00\x00", 10, NULL);
+	setrun_load_fails(&cmdset_dict, "\x01\x01" "a", 3, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -155,6 +194,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_huge_tokens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_begin_abandons, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_save_load, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

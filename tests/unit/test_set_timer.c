@@ -103,6 +103,34 @@ static void test_begin_abandons(void **state)
 	buf_free(&out);
 }
 
+/* --restart: a running timer goes on from the time it had when it was saved; a stopped one
+ * keeps its total; bytes that are not a timer are refused. */
+static void test_save_load(void **state)
+{
+	SETRUN_OK(cmdset_timer, *state, "start", "");
+	fake_now += 100;
+	void *copy = setrun_copy(&cmdset_timer, *state, fake_clock);
+	SETRUN_OK(cmdset_timer, copy, "time", "100");
+	fake_now += 30;
+	SETRUN_OK(cmdset_timer, copy, "time", "130");
+	SETRUN_OK(cmdset_timer, copy, "stop", "");
+	fake_now += 1000;
+	void *stopped = setrun_copy(&cmdset_timer, copy, fake_clock);
+	fake_now += 1000;
+	SETRUN_OK(cmdset_timer, stopped, "time", "130");
+	SETRUN_OK(cmdset_timer, stopped, "start", "");
+	fake_now += 5;
+	SETRUN_OK(cmdset_timer, stopped, "time", "135");
+	cmdset_timer.state_destroy(stopped);
+	cmdset_timer.state_destroy(copy);
+	static const char good[] = "\x01" "\x64\x00\x00\x00\x00\x00\x00\x00";
+	setrun_loads(&cmdset_timer, good, sizeof good - 1, fake_clock, "time", "100", 0);
+	setrun_load_fails(&cmdset_timer, "\x02" "\x64\x00\x00\x00\x00\x00\x00\x00", 9, fake_clock);
+	setrun_load_fails(&cmdset_timer, "\x00" "\x00\x00\x00\x00\x00\x00\x00\x80", 9, fake_clock);
+	setrun_load_fails(&cmdset_timer, "\x00" "\x00\x00\x00\x00\x00\x00\x00\x00" "x", 10,
+			  fake_clock);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -111,6 +139,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_start_twice_stop_resume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_begin_abandons, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_save_load, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
