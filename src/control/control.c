@@ -55,9 +55,6 @@ void control_begin_exit(struct control *c)
 
 /* ---- messages from the nodes ---- */
 
-/* --heal: node id (process pid), whose parent is gone, has come to node `at`, its grandparent
- * (MSG_ORPHAN on link `from`), or to our own link (at TOPO_ROOT: a HELLO on its own link,
- * from a node not at depth 1). It is healed around its dead parent, or it is to end. */
 /* What node n sends comes on link from: its own, the one it is below, or (moving) the one
  * below its new parent, before the model has it there. */
 static bool comes_on(struct control *c, const struct topo_node *n, int32_t from)
@@ -65,6 +62,10 @@ static bool comes_on(struct control *c, const struct topo_node *n, int32_t from)
 	return n->id == from || n->root == from ||
 	       topo_link_under(c->topo, n->id, moves_destination(c->moves, n->id)) == from;
 }
+
+/* --heal: node id (process pid), whose parent is gone, has come to node `at`, its grandparent
+ * (MSG_ORPHAN on link `from`), or to our own link (at TOPO_ROOT: a HELLO on its own link,
+ * from a node not at depth 1). It is healed around its dead parent, or it is to end. */
 
 static bool on_orphan(struct control *c, int32_t from, int32_t id, pid_t pid, int32_t at)
 {

@@ -70,7 +70,8 @@ bool moves_on_hello(struct moves *mv, int32_t from, int32_t id, pid_t pid);
  * went (to be dropped). */
 enum moves_reply { MOVES_NOT_MINE, MOVES_TAKEN, MOVES_FORGED };
 enum moves_reply moves_on_reply(struct moves *mv, int32_t from, const struct msg *m);
-/* The parent node id is being moved to (told to expect it, or moving), else TOPO_NONE. */
+/* The parent node id is being moved to (told to expect it, moving, or come there before the
+ * model has it there), else TOPO_NONE. */
 int32_t moves_destination(struct moves *mv, int32_t id);
 void moves_tick(struct moves *mv, int64_t now);
 int64_t moves_next_wake(struct moves *mv);
