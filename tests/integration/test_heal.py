@@ -13,7 +13,8 @@ import signal
 import time
 import unittest
 
-from harness import ANSWER, MqTestCase, PID_LINE, deadline_after, proc_stat, remaining
+from harness import (ANSWER, SELF_END, MqTestCase, PID_LINE, deadline_after, proc_stat,
+                     remaining)
 from refmodel import PID, Model
 from support_extra import TREE_HEADER
 
@@ -117,6 +118,37 @@ class HealTest(MqTestCase):
             for seed in range(SEEDS):
                 with self.subTest(topology=topology, seed=seed):
                     self.heal_once(topology, 1000 * seed + len(topology))
+
+    def test_placement_is_where_the_processes_are(self):
+        # After a heal, with healing off, kill -9 of a node takes with it exactly the nodes
+        # the model has below it: the tree is the processes' own, not only what `tree` says.
+        for topology in ("tree", "list", "bst", "balanced"):
+            with self.subTest(topology=topology):
+                rng = random.Random(50 + len(topology))
+                ctl = self.start("-q", "--heal", "-t", topology, "-e", "dict")
+                model = Model(topology, "dict")
+                pids = self.build(ctl, model, rng, 14)
+                victim = self.interior(model, rng)
+                orphan = model.nodes[victim].children[-1]
+                os.kill(pids[victim], signal.SIGKILL)
+                model.die(victim)
+                self.assertEqual(self.wait_dead(ctl, [victim]), model.shape())
+                ctl.send("heal off")
+                ctl.expect("Ok")
+                # the orphan's new parent, or the orphan itself at depth 1
+                top = orphan.parent.id if orphan.parent is not model.ctl else orphan.id
+                below, todo = [], list(model.nodes[top].children)
+                while todo:
+                    w = todo.pop()
+                    below.append(w.id)
+                    todo.extend(w.children)
+                os.kill(pids[top], signal.SIGKILL)
+                self.assert_gone([pids[i] for i in below], SELF_END)
+                for i in model.ids():
+                    if i != top and i not in below:
+                        self.assertTrue(self.tracker.is_ours_alive(pids[i]),
+                                        "node %d, not below %d, ended with it" % (i, top))
+                self.exit_cleanly(ctl)
 
     def test_stopped_node_is_not_healed_around(self):
         ctl = self.start("-q", "--heal", "-T", "600", "-e", "dict")
