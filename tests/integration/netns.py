@@ -98,6 +98,24 @@ class Net:
             _ip("-n", self.switch, "link", "set", port, "up")
             _ip("-n", ns, "addr", "add", self.address(i) + "/24", "dev", "eth0")
             _ip("-n", ns, "link", "set", "eth0", "up")
+        for i in range(1, len(self.hosts)):
+            self._reach(i)
+
+    def _reach(self, i):
+        """Waits until host i has host 0's link address (its ARP was answered): the switch
+        forwards both ways, so a test's first connection loses no SYN to a port not yet up."""
+        poke = ("import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM)"
+                ".sendto(b'', (%r, 9))" % self.address(0))
+        end = time.monotonic() + 10
+        while True:
+            subprocess.run(self.cmd(i) + [sys.executable, "-c", poke], capture_output=True,
+                           timeout=20)
+            neigh = _ip("-n", self.hosts[i], "neigh", "show", self.address(0)).stdout
+            if "REACHABLE" in neigh or "STALE" in neigh or "DELAY" in neigh:
+                return
+            if time.monotonic() >= end:
+                raise RuntimeError("host %d cannot reach host 0: %r" % (i, neigh))
+            time.sleep(0.05)
 
     def address(self, i):
         return SUBNET + str(i + 1)

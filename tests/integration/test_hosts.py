@@ -123,8 +123,8 @@ class HostsTest(MqTestCase):
 
     def cluster(self, *args, timeout=1000):
         ctl = self.start_control(*args, timeout=timeout)
-        for i in (1, 2):
-            self.start_agent(i, timeout=timeout).wait_line("joined the control")
+        for i in (1, 2):    # set-up, not under test: a busy machine may be slow to join
+            self.start_agent(i, timeout=timeout).wait_line("joined the control", 2 * ANSWER)
         return ctl
 
     def tree(self, ctl):
