@@ -657,11 +657,13 @@ class MqTestCase(unittest.TestCase):
 
     def continue_at_end(self, pid):
         """A node this test stops (SIGSTOP) is continued when the test ends, if still ours."""
-        self.addCleanup(self._continue, pid)
+        self.addCleanup(self.resume, pid)
 
-    def _continue(self, pid):
-        # Only a process still stopped: a SIGCONT discards the SIGSTOP that a sanitizer's
-        # leak check at exit sends while it attaches (ptrace), which would hang that check.
+    def resume(self, pid):
+        """SIGCONT to a process of ours only while it is stopped. One may run again before:
+        when its parent dies, its process group is orphaned and the kernel sends it SIGHUP
+        and SIGCONT; a SIGCONT then, while it ends, discards the SIGSTOP that a sanitizer's
+        leak check at exit sends as it attaches (ptrace), which hangs that check."""
         if self.tracker.is_ours_stopped(pid):
             try:
                 os.kill(pid, signal.SIGCONT)

@@ -29,7 +29,7 @@ class ForgedAnswersAtControlTest(ForgedTestCase):
         ctl.send_lines([e1, e2])
         read_tree(ctl)          # the execs have been read and sent
         got = self.poke(endpoint, rid, forged)
-        os.kill(pids[1], signal.SIGCONT)
+        self.resume(pids[1])
         self.answers(ctl, [a1, a2])
         self.assert_received_nothing(got, "a stranger at the control node")
         # And live: a flood of forged answers while execs come and go.

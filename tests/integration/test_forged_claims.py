@@ -77,7 +77,7 @@ class ForgedHelloTest(ForgedTestCase):
         self.assertIn(7, tree.nodes, "create 7 is not under way:\n%s" % tree)
         got = self.poke(b_endpoint, route(STRANGER), [hello(7, a_pids[7])])
         self.assert_received_nothing(got, "a stranger at B's control node")
-        os.kill(b_pids[1], signal.SIGCONT)
+        self.resume(b_pids[1])
         m = b.expect(re.compile(r"Ok: ([0-9]+)"), ANSWER)
         b_pids[7] = int(m.group(1))
         self.assertNotEqual(b_pids[7], a_pids[7], "B's create 7 answered with A's node 7")
@@ -121,7 +121,7 @@ class ForgedBeatTest(ForgedTestCase):
             else:
                 other.append(line)
         got = s.stop()
-        os.kill(pid, signal.SIGCONT)
+        self.resume(pid)
         problems = ["unexpected line %r" % l for l in other]
         for line, bound in wants.items():
             if line not in came:

@@ -48,7 +48,7 @@ class NodeLinkTest(ForgedTestCase):
         frames += [rep(req, node) for node in (3, 2, 9) for req in range(1, 201)]
         frames += [lost(3, pids[3], 2), lost(2, pids[2], 1), beat([2, 3])]
         got = self.poke(endpoint, rid, frames, 300)
-        os.kill(pids[3], signal.SIGCONT)
+        self.resume(pids[3])
         self.answers(ctl, [a3])
         self.assert_no_requests(got, "a stranger at node 1")
         e, a = sum_exec(3, 5)

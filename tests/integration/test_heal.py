@@ -163,7 +163,7 @@ class HealTest(MqTestCase):
         ctl.send("pingall")
         ctl.expect("Ok: 2;3;4", 0.6 + ANSWER)
         self.assertEqual(self.read_tree(ctl)[0], before, "a stopped node's children moved")
-        os.kill(pids[2], signal.SIGCONT)
+        self.resume(pids[2])
         ctl.send("exec 3 v")
         ctl.expect("Ok:3: 3")
         ctl.send("pingall")

@@ -129,7 +129,7 @@ class HeartbitTest(HeartbitCase):
             os.kill(pids[2], signal.SIGSTOP)
             self.expect_reports(ctl, [2], stopped, ms, "SIGSTOP #%d" % outage)
             self.quiet(ctl, 6 * ms / 1000.0, "a stopped node is reported once per outage")
-            os.kill(pids[2], signal.SIGCONT)
+            self.resume(pids[2])
             ctl.send("ping 2")
             ctl.expect("Ok: 1", ANSWER + ctl.timeout_ms / 1000.0)
             self.quiet(ctl, 6 * ms / 1000.0, "node 2 is back; no repeated line")

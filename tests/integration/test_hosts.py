@@ -281,10 +281,7 @@ class HostsTest(MqTestCase):
         ctl.send("exec 3 1 3")
         ctl.expect("Ok:3: 3")
         for pid in stopped:     # the agent, going on, may end its lost nodes first
-            try:
-                os.kill(pid, signal.SIGCONT)
-            except ProcessLookupError:
-                pass
+            self.resume(pid)
         self.exit_cleanly(ctl)
 
     def test_agent_killed(self):

@@ -36,7 +36,7 @@ class FreedRequestTest(RobustCase):
             self.assertGreater(took, 0.8 * timeout / 1000.0,
                                "a stopped node failed before --timeout (%.2fs)" % took)
             self.assertLess(took, timeout / 1000.0 + MARGIN, "answered %.2fs after" % took)
-            os.kill(p1, signal.SIGCONT)
+            self.resume(p1)
             ctl.send("ping 1")
             ctl.expect("Ok: 1", timeout / 1000.0 + ANSWER)
             ctl.send("exec 1 1 7")
@@ -184,7 +184,7 @@ class TimedOutCreateTest(RobustCase):
             ctl.expect("Error: Parent is unavailable", timeout / 1000.0 + ANSWER)
             ctl.send("create 2 1")
             ctl.flush()
-            os.kill(p1, signal.SIGCONT)
+            self.resume(p1)
             answer = ctl.next_line(timeout / 1000.0 + 10.0 + ANSWER)
             self.assertIsNotNone(answer, "no answer to the second `create 2 1`%s"
                                  % ctl.context())

@@ -39,7 +39,7 @@ class StoppedNodeTest(MqTestCase):
         ctl.expect("Error:1: Node is unavailable", timeout / 1000.0 + ANSWER)
         ctl.send("pingall")
         ctl.expect("Ok: 1;3", timeout / 1000.0 + ANSWER)
-        os.kill(p1, signal.SIGCONT)
+        self.resume(p1)
         ctl.send("ping 1")
         ctl.expect("Ok: 1", timeout / 1000.0 + ANSWER)
         ctl.send("exec 1 1 11")
@@ -58,7 +58,7 @@ class StoppedNodeTest(MqTestCase):
         ctl.send("exec 1 1 10")
         ctl.send("exec 2 1 20")
         ctl.expect("Ok:2: 20", FAST)
-        os.kill(p1, signal.SIGCONT)
+        self.resume(p1)
         ctl.expect("Ok:1: 10", ANSWER)
 
     def test_pingall_probes_in_parallel(self):
