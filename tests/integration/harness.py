@@ -659,6 +659,16 @@ class MqTestCase(unittest.TestCase):
         """A node this test stops (SIGSTOP) is continued when the test ends, if still ours."""
         self.addCleanup(self.resume, pid)
 
+    def halt(self, pid):
+        """SIGSTOP to a process of ours; returns once it is stopped (state T), so that a
+        resume() soon after finds it so."""
+        os.kill(pid, signal.SIGSTOP)
+        end = deadline_after(ANSWER)
+        while not self.tracker.is_ours_stopped(pid) and self.tracker.is_ours_alive(pid):
+            if remaining(end) <= 0:
+                self.fail("pid %d not stopped within %.1fs of SIGSTOP" % (pid, ANSWER))
+            time.sleep(0.001)
+
     def resume(self, pid):
         """SIGCONT to a process of ours only while it is stopped. One may run again before:
         when its parent dies, its process group is orphaned and the kernel sends it SIGHUP

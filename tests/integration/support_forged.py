@@ -271,5 +271,5 @@ class ForgedTestCase(MqTestCase):
         self.assertEqual(forged, [], "forged answers printed%s" % ctl.context())
 
     def stop(self, pid):
-        os.kill(pid, signal.SIGSTOP)
+        self.halt(pid)
         self.continue_at_end(pid)

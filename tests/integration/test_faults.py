@@ -142,7 +142,7 @@ class ControlDeathTest(MqTestCase):
         ctl = self.start_tree("-T", str(timeout))
         p1 = self.create(ctl, 1, -1)
         self.create(ctl, 2, -1)
-        os.kill(p1, signal.SIGSTOP)
+        self.halt(p1)
         self.continue_at_end(p1)
         ctl.send("exec 1 1 1")
         ctl.send("exec 2 1 2")

@@ -156,7 +156,7 @@ class HealTest(MqTestCase):
         pids = self.run_lines(ctl, model, ["create 1", "create 2 1", "create 3 2",
                                            "create 4 2", "exec 3 v 3"])
         before, _ = self.read_tree(ctl)
-        os.kill(pids[2], signal.SIGSTOP)
+        self.halt(pids[2])
         self.continue_at_end(pids[2])
         ctl.send("exec 3 v")
         ctl.expect("Error:3: Node is unavailable", 0.6 + ANSWER)
@@ -244,7 +244,7 @@ class HealTest(MqTestCase):
                                            "create 4 3", "create 5 3", "create 6 5",
                                            "create 7 4", "exec 3 v 3", "exec 6 v 6",
                                            "exec 7 v 7"])
-        os.kill(pids[2], signal.SIGSTOP)
+        self.halt(pids[2])
         for v in (4, 5):
             os.kill(pids[v], signal.SIGKILL)
         gone = deadline_after(ANSWER)   # 3 has reaped them: it has sent their losses

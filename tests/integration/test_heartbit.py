@@ -126,7 +126,7 @@ class HeartbitTest(HeartbitCase):
         self.quiet(ctl, 5 * ms / 1000.0, "every node is alive")
         for outage in (1, 2):
             stopped = time.monotonic()
-            os.kill(pids[2], signal.SIGSTOP)
+            self.halt(pids[2])
             self.expect_reports(ctl, [2], stopped, ms, "SIGSTOP #%d" % outage)
             self.quiet(ctl, 6 * ms / 1000.0, "a stopped node is reported once per outage")
             self.resume(pids[2])

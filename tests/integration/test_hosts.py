@@ -26,6 +26,17 @@ TREE_LINE = re.compile(r"\s*(\d+)(?: \([LR]\))?(?: pid (\d+))? @(\S+)(?: \[\w+\]
 THIS_HOST = "h0"       # what tests call the control's host (hosts: the machine's name)
 
 
+def proc_doing(pid):
+    """State and kernel wait channel of pid, for a failure message."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+        with open("/proc/%d/wchan" % pid) as f:
+            return "%s in %s" % (state, f.read() or "-")
+    except OSError as e:
+        return "unknown (%s)" % e
+
+
 class Agent:
     """mqtree-node --join on host i of net; its stderr is kept."""
 
@@ -124,7 +135,13 @@ class HostsTest(MqTestCase):
     def cluster(self, *args, timeout=1000):
         ctl = self.start_control(*args, timeout=timeout)
         for i in (1, 2):    # set-up, not under test: a busy machine may be slow to join
-            self.start_agent(i, timeout=timeout).wait_line("joined the control", 2 * ANSWER)
+            agent = self.start_agent(i, timeout=timeout)
+            try:
+                agent.wait_line("joined the control", 2 * ANSWER)
+            except AssertionError as e:     # what was each side doing?
+                raise AssertionError("%s\n  agent: %s; control (state %s) stderr: %r"
+                                     % (e, proc_doing(agent.pid), proc_doing(ctl.pid),
+                                        ctl.stderr_lines[-20:])) from None
         return ctl
 
     def tree(self, ctl):
@@ -275,7 +292,7 @@ class HostsTest(MqTestCase):
         stopped = [self.agents[1].pid] + [t[i][0] for i in (1, 2, 4)]
         for pid in stopped:
             self.continue_at_end(pid)
-            os.kill(pid, signal.SIGSTOP)
+            self.halt(pid)
         took = self.wait_unavailable(ctl, [1, 2, 4], 1.0 + MARGIN)
         print("stopped host: unavailable after %.2f s (--timeout 1 s)" % took, file=sys.stderr)
         ctl.send("exec 3 1 3")

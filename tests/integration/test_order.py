@@ -122,7 +122,7 @@ class OrderTest(MqTestCase):
         self.create(ctl, 1)
         pid = self.create(ctl, 2, 1)
         self.create(ctl, 5)
-        os.kill(pid, signal.SIGSTOP)
+        self.halt(pid)
         self.continue_at_end(pid)
         ctl.send_lines(["exec 2 1 1", "kill 1", "exec 5 1 7", "create 6 5", "ping 6",
                         "exec 5 1 8", "kill 6"])

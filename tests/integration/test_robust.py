@@ -26,7 +26,7 @@ class FreedRequestTest(RobustCase):
         with self.sanitizer_watch(ctl):
             p1 = self.create(ctl, 1)
             self.create(ctl, 2)
-            os.kill(p1, signal.SIGSTOP)
+            self.halt(p1)
             self.continue_at_end(p1)
             start = time.monotonic()
             ctl.send_lines(["exec 1 1 5", "ping 1"])
@@ -178,7 +178,7 @@ class TimedOutCreateTest(RobustCase):
         ctl = self.start_tree("-T", str(timeout))
         with self.sanitizer_watch(ctl):
             p1 = self.create(ctl, 1)
-            os.kill(p1, signal.SIGSTOP)
+            self.halt(p1)
             self.continue_at_end(p1)
             ctl.send("create 2 1")
             ctl.expect("Error: Parent is unavailable", timeout / 1000.0 + ANSWER)
