@@ -18,6 +18,11 @@ struct child *child_find(struct node *n, int32_t id)
 	return NULL;
 }
 
+bool child_is_here(const struct child *c)
+{
+	return c->state == CHILD_UP || c->state == CHILD_ORPHAN;
+}
+
 struct child *child_up(struct node *n, int32_t id)
 {
 	struct child *c = child_find(n, id);

@@ -3,6 +3,7 @@
 #ifndef MQTREE_CHILD_H
 #define MQTREE_CHILD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <zmq.h>
@@ -12,6 +13,8 @@
 
 /* Any record of child id, whatever its state; NULL if none. */
 struct child *child_find(struct node *n, int32_t id);
+/* Whether c's connection is here: it is up, or an orphan waiting here. */
+bool child_is_here(const struct child *c);
 /* Child id if it is up. */
 struct child *child_up(struct node *n, int32_t id);
 /* The child started here as process pid. */

@@ -61,8 +61,7 @@ static void probe_children(struct node *n)
 {
 	for (size_t i = 0; i < n->nchildren;) {
 		struct child *c = &n->children[i];
-		if ((c->state == CHILD_UP || c->state == CHILD_ORPHAN) &&
-		    downlink_probe(&n->down, c->id) < 0)
+		if (child_is_here(c) && downlink_probe(&n->down, c->id) < 0)
 			child_lost(n, c, "connection closed");
 		else
 			i++;
@@ -275,7 +274,7 @@ static void forward_down(struct node *n, zmq_msg_t *msg, const struct msg *m)
 		proto_read_expect(m, &subject, &pid, key);
 	/* m points into msg: read it all before this. An orphan waiting here is told to move. */
 	struct child *c = child_find(n, next);
-	if (c && c->state != CHILD_UP && c->state != CHILD_ORPHAN)
+	if (c && !child_is_here(c))
 		c = NULL;
 	if (!c || proto_forward(n->down.sock, next, msg) < 0) {
 		int err = c ? errno : EHOSTUNREACH;
@@ -393,8 +392,7 @@ static bool from_children(void *arg, int32_t from, zmq_msg_t *msg, const struct 
 	}
 	switch (m->type) {
 	case MSG_BYE:
-		if (c && (c->state == CHILD_UP || c->state == CHILD_ORPHAN) && m->id == from &&
-		    !strcmp(link_user(msg), c->key))
+		if (c && child_is_here(c) && m->id == from && !strcmp(link_user(msg), c->key))
 			child_moved(n, c);
 		return true;
 	case MSG_BEAT:
